@@ -1,0 +1,42 @@
+// The loader's error value: which check failed, and a detail line that names
+// the addresses involved. Fixed size, no heap: usable in the firmware.
+#pragma once
+
+#include <cstdarg>
+#include <cstdint>
+
+#include "magicboot/result.h"
+
+namespace mb {
+
+enum class ErrorCode : uint8_t {
+  kBadInput,       // malformed input: DT, payload, arguments
+  kBadHash,        // a FIT hash did not match
+  kUnsupported,    // well-formed but not something we can boot
+  kNoMemory,       // nothing fits: free RAM or the loader's arena
+  kOverlap,        // two ranges that must be disjoint are not
+  kHypercall,      // Xen answered an error where the boot needs success
+  kMemoryFault,    // a guest-physical access faulted (hole, unmapped, read-only)
+  kBusy,           // a range is held by another accessor
+  kInvariant,      // a handover invariant does not hold
+};
+
+const char* to_string(ErrorCode code);
+
+struct Error {
+  ErrorCode code = ErrorCode::kBadInput;
+  const char* check = "";  // static string naming the failed check, e.g. "fit-hash"
+  char detail[192] = {};   // one line, with the addresses involved
+
+  // printf-style detail.
+  [[gnu::format(printf, 3, 4)]] static Error make(ErrorCode code, const char* check, const char* fmt, ...);
+  static Error makev(ErrorCode code, const char* check, const char* fmt, va_list ap);
+};
+
+template <class T>
+using Res = Result<T, Error>;
+
+// Shorthand: return mb::err(ErrorCode::kOverlap, "ledger-claim", "...%llx", a);
+#define MB_ERR(code, check, ...) ::mb::fail(::mb::Error::make((code), (check), __VA_ARGS__))
+
+}  // namespace mb

@@ -1,0 +1,92 @@
+// The seam between the loader core and the world. The loader never touches
+// hardware or guest memory directly: the firmware supplies real backends,
+// the host supplies the hypervisor model (xen_stubs/). Because every
+// guest-physical access goes through GuestMemory, the model sees every write.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "magicboot/addr.h"
+#include "magicboot/error.h"
+
+namespace mb {
+
+// The one raw trap: Xen on Arm's hypercall, x16 = op, x0..x4 = arguments.
+// Returns what Xen returns: >= 0 on success, a negative Xen errno on failure.
+// Pointer arguments are addresses in the caller's own address space (the
+// firmware runs identity-mapped, so they are guest-physical addresses).
+class Hypercalls {
+ public:
+  virtual long call(unsigned op, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
+                    uint64_t a4) = 0;
+
+ protected:
+  ~Hypercalls() = default;
+};
+
+// Copy in / copy out by guest-physical address. Every method fails (never
+// crashes) on a hole, an unmapped GFN, a read-only page written, or a range
+// another accessor holds; the error names the GFN and why.
+class GuestMemory {
+ public:
+  virtual Res<void> read(GuestPhys src, void* dst, size_t len) = 0;
+  virtual Res<void> write(GuestPhys dst, const void* src, size_t len) = 0;
+  // memmove semantics: safe when [src, src+len) and [dst, dst+len) overlap.
+  virtual Res<void> copy(GuestPhys dst, GuestPhys src, size_t len) = 0;
+  virtual Res<void> fill(GuestPhys dst, uint8_t byte, size_t len) = 0;
+  // A read-only view of [base, base+len), valid while this object lives.
+  // Firmware: the memory itself. Model: a snapshot taken now. What a view
+  // shows after a later write to the same range is unspecified.
+  virtual Res<const uint8_t*> view(GuestPhys base, size_t len) = 0;
+
+ protected:
+  ~GuestMemory() = default;
+};
+
+class Console {
+ public:
+  virtual void write(const char* s, size_t len) = 0;
+
+ protected:
+  ~Console() = default;
+};
+
+// What the next stage receives (arm64 booting.rst: x0 = DTB, x1..x3 = 0).
+struct Handover {
+  GuestPhys entry;
+  GuestPhys dtb;
+  uint64_t x1 = 0, x2 = 0, x3 = 0;
+};
+
+class Cpu {
+ public:
+  // A monotonic count for stage timing (firmware: CNTVCT_EL0).
+  virtual uint64_t counter() = 0;
+  // Clean the range to the point of coherency before the jump.
+  virtual void clean_to_poc(PhysRange range) = 0;
+  // Firmware: caches and MMU off, then branch; never returns.
+  // Model: records the final state and returns.
+  virtual void jump(const Handover& h) = 0;
+
+ protected:
+  ~Cpu() = default;
+};
+
+// Where the loader itself lives: claimed in the ledger, never handed out as
+// free RAM. Firmware: from linker symbols. Model: a layout the test chooses.
+struct LoaderLayout {
+  PhysRange image;
+  PhysRange stack;
+  PhysRange heap;
+};
+
+struct Platform {
+  Hypercalls& hyp;
+  GuestMemory& mem;
+  Console& console;
+  Cpu& cpu;
+  LoaderLayout layout;
+};
+
+}  // namespace mb

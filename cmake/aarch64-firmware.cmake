@@ -1,0 +1,19 @@
+# Cross toolchain for the bare-metal firmware: Debian's g++-aarch64-linux-gnu
+# with picolibc (picolibc-aarch64-linux-gnu) as the C library.
+set(CMAKE_SYSTEM_NAME Generic)
+set(CMAKE_SYSTEM_PROCESSOR aarch64)
+set(CMAKE_C_COMPILER aarch64-linux-gnu-gcc)
+set(CMAKE_CXX_COMPILER aarch64-linux-gnu-g++)
+set(CMAKE_ASM_COMPILER aarch64-linux-gnu-gcc)
+set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
+
+set(PICOLIBC_SPECS /usr/lib/picolibc/aarch64-linux-gnu/picolibcpp.specs)
+set(_flags "--specs=${PICOLIBC_SPECS} -ffreestanding -mstrict-align -fno-pic -fno-pie -ffunction-sections -fdata-sections -fstack-protector-strong")
+set(CMAKE_C_FLAGS_INIT "${_flags}")
+set(CMAKE_ASM_FLAGS_INIT "${_flags}")
+set(CMAKE_CXX_FLAGS_INIT "${_flags} -fno-exceptions -fno-rtti -fno-use-cxa-atexit -fno-threadsafe-statics -fno-asynchronous-unwind-tables")
+set(CMAKE_EXE_LINKER_FLAGS_INIT "-nostartfiles -static -Wl,--gc-sections")
+
+# Arm64 static libraries (libfdt.a, libz.a) extracted by tools/setup.
+set(MAGICBOOT_ARM64_SYSROOT "$ENV{HOME}/.cache/magicboot/arm64" CACHE PATH "dpkg -x of Debian's arm64 -dev packages")
+set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)

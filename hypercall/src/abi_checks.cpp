@@ -1,0 +1,40 @@
+// The layouts we pass to Xen and read from it, pinned. A libxen-dev update or
+// a host/firmware mismatch that changes any of them breaks the build here.
+#include "magicboot/hypercall/xen_abi.h"
+
+static_assert(sizeof(xen_pfn_t) == 8 && sizeof(xen_ulong_t) == 8);
+static_assert(sizeof(xen_add_to_physmap_t) == 24);
+static_assert(offsetof(xen_add_to_physmap_t, space) == 4);
+static_assert(offsetof(xen_add_to_physmap_t, idx) == 8);
+static_assert(offsetof(xen_add_to_physmap_t, gpfn) == 16);
+static_assert(sizeof(xen_remove_from_physmap_t) == 16);
+static_assert(offsetof(xen_remove_from_physmap_t, gpfn) == 8);
+static_assert(sizeof(xen_memory_reservation_t) == 32);
+static_assert(offsetof(xen_memory_reservation_t, nr_extents) == 8);
+static_assert(offsetof(xen_memory_reservation_t, domid) == 24);
+static_assert(sizeof(xen_hvm_param_t) == 16);
+static_assert(offsetof(xen_hvm_param_t, value) == 8);
+static_assert(sizeof(sched_shutdown_t) == 4);
+static_assert(sizeof(evtchn_alloc_unbound_t) == 8);
+static_assert(sizeof(evtchn_close_t) == 4);
+static_assert(sizeof(evtchn_status_t) == 24);
+static_assert(sizeof(gnttab_query_size_t) == 16);
+static_assert(sizeof(gnttab_setup_table_t) == 24);
+static_assert(offsetof(gnttab_setup_table_t, frame_list) == 16);
+static_assert(sizeof(vcpu_register_vcpu_info_t) == 16);
+
+// shared_info: what the loader and the model read and write.
+static_assert(sizeof(shared_info_t) == 1104);
+static_assert(offsetof(shared_info_t, vcpu_info) == 0);
+static_assert(XEN_LEGACY_MAX_VCPUS == 1 && sizeof(vcpu_info_t) == 56);
+static_assert(offsetof(shared_info_t, evtchn_pending) == 56);
+static_assert(offsetof(shared_info_t, wc_version) == 1080);
+static_assert(offsetof(shared_info_t, wc_sec) == 1084);
+static_assert(offsetof(shared_info_t, wc_nsec) == 1088);
+static_assert(offsetof(shared_info_t, wc_sec_hi) == 1092);
+
+// The guest layout the boards are built from.
+static_assert(GUEST_GNTTAB_BASE == 0x38000000 && GUEST_GNTTAB_SIZE == 0x01000000);
+static_assert(GUEST_MAGIC_BASE == 0x39000000 && GUEST_MAGIC_SIZE == 0x01000000);
+static_assert(GUEST_RAM0_BASE == 0x40000000 && GUEST_RAM0_SIZE == 0xc0000000);
+static_assert(HVM_NR_PARAMS == 39 && HVM_PARAM_SHARED_INFO_PFN == 39);
