@@ -1,0 +1,81 @@
+#include "magicboot/magic_pages/shared_info.h"
+
+#include "magicboot/hypercall/xen.h"
+
+namespace mb::magic {
+
+const char* to_string(SlotSource s) { return s == SlotSource::kParam ? "param" : "fallback"; }
+
+Res<Slot> find_slot(Hypercalls& h, PhysRange magic, unsigned fallback_offset,
+                    std::span<const PhysRange> ram) {
+  Slot slot{};
+  auto param = xen::get_param(h, HVM_PARAM_SHARED_INFO_PFN);
+  if (param.ok()) {
+    slot = Slot{Gfn{*param}, SlotSource::kParam};
+  } else if (param.error() == xen::Errno::kEINVAL) {
+    slot = Slot{magic.base.gfn() + fallback_offset, SlotSource::kFallback};
+  } else {
+    return MB_ERR(ErrorCode::kHypercall, "shared-info-param",
+                  "HVMOP_get_param(SHARED_INFO_PFN=%u) -> %s", unsigned{HVM_PARAM_SHARED_INFO_PFN},
+                  xen::to_string(param.error()));
+  }
+  PhysRange page = range_of_pages(slot.gfn, 1);
+  for (const PhysRange& bank : ram) {
+    if (bank.overlaps(page))
+      return MB_ERR(ErrorCode::kBadInput, "shared-info-gfn-in-ram",
+                    "shared_info GFN %#llx (%s) lies in RAM [%#llx, %#llx): mapping it would replace a RAM page",
+                    (unsigned long long)slot.gfn.value, to_string(slot.source),
+                    (unsigned long long)bank.base.value, (unsigned long long)bank.end().value);
+  }
+  if (!magic.contains(page))
+    return MB_ERR(ErrorCode::kBadInput, "shared-info-gfn-outside-magic",
+                  "shared_info GFN %#llx (%s) is outside GUEST_MAGIC [%#llx, %#llx)",
+                  (unsigned long long)slot.gfn.value, to_string(slot.source),
+                  (unsigned long long)magic.base.value, (unsigned long long)magic.end().value);
+  return slot;
+}
+
+Res<void> SharedInfo::map(Hypercalls& h, Slot slot) {
+  auto r = xen::add_to_physmap(h, XENMAPSPACE_shared_info, 0, slot.gfn);
+  if (!r.ok())
+    return MB_ERR(ErrorCode::kHypercall, "shared-info-map",
+                  "XENMEM_add_to_physmap(shared_info, gfn %#llx) -> %s",
+                  (unsigned long long)slot.gfn.value, xen::to_string(r.error()));
+  slot_ = slot;
+  mapped_ = true;
+  removed_ = false;
+  return {};
+}
+
+Res<Wallclock> SharedInfo::wallclock(GuestMemory& mem) const {
+  if (!mapped_ || removed_)
+    return MB_ERR(ErrorCode::kBadInput, "shared-info-not-mapped", "shared_info is not mapped");
+  const GuestPhys base = slot_.gfn.addr();
+  // Xen bumps wc_version to odd before an update and to even after.
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    uint32_t v0 = 0, v1 = 0, sec = 0, nsec = 0, sec_hi = 0;
+    MB_CHECK(mem.read(base + offsetof(shared_info_t, wc_version), &v0, sizeof v0));
+    MB_CHECK(mem.read(base + offsetof(shared_info_t, wc_sec), &sec, sizeof sec));
+    MB_CHECK(mem.read(base + offsetof(shared_info_t, wc_nsec), &nsec, sizeof nsec));
+    MB_CHECK(mem.read(base + offsetof(shared_info_t, wc_sec_hi), &sec_hi, sizeof sec_hi));
+    MB_CHECK(mem.read(base + offsetof(shared_info_t, wc_version), &v1, sizeof v1));
+    if (v0 == v1 && (v0 & 1) == 0)
+      return Wallclock{v0, (uint64_t{sec_hi} << 32) | sec, nsec};
+  }
+  return MB_ERR(ErrorCode::kBusy, "shared-info-wallclock",
+                "wc_version at %#llx stayed odd or changing", (unsigned long long)base.value);
+}
+
+Res<void> SharedInfo::remove(Hypercalls& h) {
+  if (!mapped_ || removed_) return {};
+  auto r = xen::remove_from_physmap(h, slot_.gfn);
+  if (!r.ok())
+    return MB_ERR(ErrorCode::kHypercall, "shared-info-remove",
+                  "XENMEM_remove_from_physmap(gfn %#llx) -> %s: Linux's own mapping would fail "
+                  "(-EBUSY on Xen >= 4.17), not jumping",
+                  (unsigned long long)slot_.gfn.value, xen::to_string(r.error()));
+  removed_ = true;
+  return {};
+}
+
+}  // namespace mb::magic
