@@ -1,0 +1,52 @@
+// gzip (RFC 1952) members inflated with zlib. zlib's state and window come
+// from the caller's Arena (no heap in the firmware) and are released on return.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "magicboot/addr.h"
+#include "magicboot/arena.h"
+#include "magicboot/error.h"
+#include "magicboot/loader/payload/progress.h"
+#include "magicboot/platform.h"
+
+namespace mb::loader {
+
+inline constexpr uint8_t kGzipMagic0 = 0x1f;
+inline constexpr uint8_t kGzipMagic1 = 0x8b;
+inline constexpr size_t kGzipTrailerSize = 8;  // CRC32, ISIZE (both little-endian)
+
+// Bytes of arena gunzip_prefix / gunzip_to_guest need at most (zlib's
+// inflate state and 32 KiB window, plus gunzip_to_guest's output chunk).
+inline constexpr size_t kGunzipArenaBytes = 128 * 1024;
+inline constexpr size_t kGunzipChunkBytes = 64 * 1024;
+inline constexpr uint64_t kGunzipProgressEvery = 4u << 20;
+
+bool has_gzip_magic(const uint8_t* data, size_t len);
+
+// Offset of the deflate stream after a validated member header (magic,
+// method 8, no reserved flag bits, optional fields inside data).
+Res<size_t> gzip_header_size(const uint8_t* data, size_t len);
+
+// The trailer's ISIZE: the uncompressed size modulo 2^32. Validates the
+// header first.
+Res<uint64_t> gzip_isize(const uint8_t* data, size_t len);
+
+// Inflates only the first out_len bytes (fewer if the stream is shorter);
+// returns how many were produced. For reading the Image header of a gzip'd
+// kernel without inflating all of it. Checks no CRC (the stream is not read
+// to its end).
+Res<size_t> gunzip_prefix(const uint8_t* src, size_t len, uint8_t* out, size_t out_len,
+                          Arena& arena);
+
+// Inflates the whole member [src, src+len) to guest memory at dst, in chunks
+// through mem.write(). Never writes at or past dst + capacity: output larger
+// than capacity fails ("gzip-capacity") before that chunk is written. Verifies
+// the trailer's CRC32 and ISIZE; a corrupt or truncated stream fails naming
+// the input offset. src must not overlap [dst, dst+capacity). progress may be
+// nullptr. Returns the number of bytes written.
+Res<uint64_t> gunzip_to_guest(GuestMemory& mem, const uint8_t* src, size_t len, GuestPhys dst,
+                              uint64_t capacity, Arena& arena, Progress* progress);
+
+}  // namespace mb::loader

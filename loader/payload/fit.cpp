@@ -1,0 +1,255 @@
+#include "magicboot/loader/payload/fit.h"
+
+#include <libfdt.h>
+
+#include <cstring>
+
+#include "magicboot/loader/payload/gzip.h"
+#include "magicboot/loader/payload/hash.h"
+#include "magicboot/loader/payload/image.h"
+
+namespace mb::loader {
+namespace {
+
+enum class Role : uint8_t { kKernel, kRamdisk, kFdt };
+
+const char* role_name(Role r) {
+  switch (r) {
+    case Role::kKernel: return "kernel";
+    case Role::kRamdisk: return "ramdisk";
+    case Role::kFdt: return "fdt";
+  }
+  return "?";
+}
+
+bool str_eq(const char* a, const char* b) { return std::strcmp(a, b) == 0; }
+
+// A string property, checked to be NUL-terminated inside the tree; nullptr
+// when absent.
+const char* get_string(const void* fdt, int node, const char* name) {
+  int len = 0;
+  const char* s = static_cast<const char*>(fdt_getprop(fdt, node, name, &len));
+  if (s == nullptr || len <= 0 || s[len - 1] != '\0' ||
+      std::strlen(s) + 1 > static_cast<size_t>(len))
+    return nullptr;
+  return s;
+}
+
+// A one- or two-cell integer property (mkimage writes one cell).
+bool get_uint(const void* fdt, int node, const char* name, uint64_t* out) {
+  int len = 0;
+  const uint8_t* p = static_cast<const uint8_t*>(fdt_getprop(fdt, node, name, &len));
+  if (p == nullptr || (len != 4 && len != 8)) return false;
+  uint64_t v = 0;
+  for (int i = 0; i < len; ++i) v = v << 8 | p[i];
+  *out = v;
+  return true;
+}
+
+struct FitImage {
+  const char* name;
+  size_t offset;  // of the data in the payload
+  size_t size;
+  Compression compression;
+};
+
+bool hex_equal(const uint8_t* a, const uint8_t* b, size_t n) { return std::memcmp(a, b, n) == 0; }
+
+Res<void> verify_hash(const void* fdt, int hash_node, const char* image, const uint8_t* data,
+                      size_t size) {
+  const char* node_name = fdt_get_name(fdt, hash_node, nullptr);
+  const char* algo = get_string(fdt, hash_node, "algo");
+  if (algo == nullptr)
+    return MB_ERR(ErrorCode::kBadInput, "fit-hash", "image %s: %s has no algo", image, node_name);
+  int vlen = 0;
+  const uint8_t* value = static_cast<const uint8_t*>(fdt_getprop(fdt, hash_node, "value", &vlen));
+  if (value == nullptr)
+    return MB_ERR(ErrorCode::kBadInput, "fit-hash", "image %s: %s (%s) has no value", image,
+                  node_name, algo);
+  size_t want_len;
+  bool match;
+  if (str_eq(algo, "crc32")) {
+    want_len = 4;
+    uint32_t c = crc32(data, size);
+    const uint8_t be[4] = {static_cast<uint8_t>(c >> 24), static_cast<uint8_t>(c >> 16),
+                           static_cast<uint8_t>(c >> 8), static_cast<uint8_t>(c)};
+    match = static_cast<size_t>(vlen) == want_len && hex_equal(value, be, 4);
+  } else if (str_eq(algo, "sha1")) {
+    want_len = Sha1::kDigestSize;
+    Sha1Digest d = sha1(data, size);
+    match = static_cast<size_t>(vlen) == want_len && hex_equal(value, d.data(), want_len);
+  } else if (str_eq(algo, "sha256")) {
+    want_len = Sha256::kDigestSize;
+    Sha256Digest d = sha256(data, size);
+    match = static_cast<size_t>(vlen) == want_len && hex_equal(value, d.data(), want_len);
+  } else {
+    return MB_ERR(ErrorCode::kUnsupported, "fit-hash-algo",
+                  "image %s: %s uses \"%s\"; supported: crc32, sha1, sha256", image, node_name, algo);
+  }
+  if (static_cast<size_t>(vlen) != want_len)
+    return MB_ERR(ErrorCode::kBadInput, "fit-hash", "image %s: %s value is %d bytes, %s has %zu",
+                  image, node_name, vlen, algo, want_len);
+  if (!match)
+    return MB_ERR(ErrorCode::kBadHash, "fit-hash", "image %s: %s mismatch (%s) over %#zx bytes",
+                  image, algo, node_name, size);
+  return {};
+}
+
+Res<FitImage> load_image(const uint8_t* data, size_t len, int images, const char* name, Role role) {
+  const void* fdt = data;
+  int node = fdt_subnode_offset(fdt, images, name);
+  if (node < 0)
+    return MB_ERR(ErrorCode::kBadInput, "fit-image", "%s image \"%s\" not in /images: %s",
+                  role_name(role), name, fdt_strerror(node));
+  FitImage img{};
+  img.name = fdt_get_name(fdt, node, nullptr);
+
+  const char* type = get_string(fdt, node, "type");
+  bool type_ok = false;
+  if (type != nullptr) {
+    switch (role) {
+      case Role::kKernel: type_ok = str_eq(type, "kernel") || str_eq(type, "kernel_noload"); break;
+      case Role::kRamdisk: type_ok = str_eq(type, "ramdisk"); break;
+      case Role::kFdt: type_ok = str_eq(type, "flat_dt"); break;
+    }
+  }
+  if (!type_ok)
+    return MB_ERR(ErrorCode::kBadInput, "fit-type", "image %s used as %s has type \"%s\"",
+                  img.name, role_name(role), type ? type : "(none)");
+  const char* arch = get_string(fdt, node, "arch");
+  if (role == Role::kKernel && arch != nullptr && !str_eq(arch, "arm64"))
+    return MB_ERR(ErrorCode::kUnsupported, "fit-arch", "kernel image %s is for \"%s\", not arm64",
+                  img.name, arch);
+
+  const char* comp = get_string(fdt, node, "compression");
+  if (comp == nullptr || str_eq(comp, "none")) {
+    img.compression = Compression::kNone;
+  } else if (str_eq(comp, "gzip") && role != Role::kFdt) {
+    img.compression = Compression::kGzip;
+  } else {
+    return MB_ERR(ErrorCode::kUnsupported, "fit-compression",
+                  "image %s (%s): unsupported compression \"%s\"; supported: none, gzip%s", img.name,
+                  role_name(role), comp, role == Role::kFdt ? " (not for fdt)" : "");
+  }
+
+  int plen = 0;
+  const uint8_t* embedded = static_cast<const uint8_t*>(fdt_getprop(fdt, node, "data", &plen));
+  if (embedded != nullptr) {
+    img.offset = static_cast<size_t>(embedded - data);
+    img.size = static_cast<size_t>(plen);
+  } else {
+    // External data (mkimage -E): after the tree.
+    uint64_t size = 0, where = 0;
+    if (!get_uint(fdt, node, "data-size", &size))
+      return MB_ERR(ErrorCode::kBadInput, "fit-data", "image %s has neither data nor data-size",
+                    img.name);
+    if (get_uint(fdt, node, "data-position", &where)) {
+      // absolute offset in the payload
+    } else if (get_uint(fdt, node, "data-offset", &where)) {
+      where += align_up(fdt_totalsize(fdt), 4);
+    } else {
+      return MB_ERR(ErrorCode::kBadInput, "fit-data",
+                    "image %s has data-size but no data-offset or data-position", img.name);
+    }
+    if (where > len || size > len - where)
+      return MB_ERR(ErrorCode::kBadInput, "fit-truncated",
+                    "image %s data [%#llx, +%#llx) lies outside the %#zx-byte payload", img.name,
+                    static_cast<unsigned long long>(where), static_cast<unsigned long long>(size),
+                    len);
+    img.offset = static_cast<size_t>(where);
+    img.size = static_cast<size_t>(size);
+  }
+
+  for (int h = fdt_first_subnode(fdt, node); h >= 0; h = fdt_next_subnode(fdt, h)) {
+    const char* hname = fdt_get_name(fdt, h, nullptr);
+    if (hname == nullptr || std::strncmp(hname, "hash", 4) != 0) continue;
+    MB_CHECK(verify_hash(fdt, h, img.name, data + img.offset, img.size));
+  }
+  return img;
+}
+
+Blob blob_of(const FitImage& img, const uint8_t* data, GuestPhys addr) {
+  return Blob{addr + img.offset, img.size, data + img.offset};
+}
+
+}  // namespace
+
+bool has_fdt_magic(const uint8_t* data, size_t len) {
+  return data != nullptr && len >= 4 && data[0] == 0xd0 && data[1] == 0x0d && data[2] == 0xfe &&
+         data[3] == 0xed;
+}
+
+Res<Payload> parse_fit(const uint8_t* data, size_t len, GuestPhys addr, const char* fit_config) {
+  if (data == nullptr || len < sizeof(fdt_header))
+    return MB_ERR(ErrorCode::kBadInput, "fit-truncated", "FIT at %#llx: %zu bytes, header needs %zu",
+                  static_cast<unsigned long long>(addr.value), len, sizeof(fdt_header));
+  const void* fdt = data;
+  int rc = fdt_check_header(fdt);
+  if (rc != 0)
+    return MB_ERR(ErrorCode::kBadInput, "fit-header", "FIT at %#llx: %s",
+                  static_cast<unsigned long long>(addr.value), fdt_strerror(rc));
+  size_t total = fdt_totalsize(fdt);
+  if (total > len)
+    return MB_ERR(ErrorCode::kBadInput, "fit-truncated",
+                  "FIT at %#llx: tree is %#zx bytes, payload only %#zx",
+                  static_cast<unsigned long long>(addr.value), total, len);
+  rc = fdt_check_full(fdt, total);
+  if (rc != 0)
+    return MB_ERR(ErrorCode::kBadInput, "fit-malformed", "FIT at %#llx: %s",
+                  static_cast<unsigned long long>(addr.value), fdt_strerror(rc));
+
+  int images = fdt_path_offset(fdt, "/images");
+  int configs = fdt_path_offset(fdt, "/configurations");
+  if (images < 0 || configs < 0)
+    return MB_ERR(ErrorCode::kBadInput, "fit-structure", "FIT at %#llx: no %s node",
+                  static_cast<unsigned long long>(addr.value),
+                  images < 0 ? "/images" : "/configurations");
+
+  const char* want = fit_config;
+  if (want == nullptr) {
+    want = get_string(fdt, configs, "default");
+    if (want == nullptr)
+      return MB_ERR(ErrorCode::kBadInput, "fit-config",
+                    "FIT at %#llx: no configuration named and /configurations has no default",
+                    static_cast<unsigned long long>(addr.value));
+  }
+  int conf = fdt_subnode_offset(fdt, configs, want);
+  if (conf < 0)
+    return MB_ERR(ErrorCode::kBadInput, "fit-config", "FIT at %#llx: no configuration \"%s\"",
+                  static_cast<unsigned long long>(addr.value), want);
+
+  Payload p{};
+  p.kind = PayloadKind::kFit;
+  p.fit_config = fdt_get_name(fdt, conf, nullptr);
+
+  // "fdt" may list several blobs (a base and overlays); we take the base.
+  const char* kernel = fdt_stringlist_get(fdt, conf, "kernel", 0, nullptr);
+  if (kernel == nullptr)
+    return MB_ERR(ErrorCode::kBadInput, "fit-no-kernel", "FIT at %#llx: configuration %s has no kernel",
+                  static_cast<unsigned long long>(addr.value), p.fit_config);
+  FitImage k = MB_TRY(load_image(data, len, images, kernel, Role::kKernel));
+  p.kernel = blob_of(k, data, addr);
+  p.kernel_compression = k.compression;
+  p.kernel_name = k.name;
+  if (k.compression == Compression::kNone) {
+    (void)MB_TRY(parse_image(p.kernel.data, k.size));
+  } else {
+    (void)MB_TRY(gzip_header_size(p.kernel.data, k.size));
+  }
+
+  if (const char* rd = fdt_stringlist_get(fdt, conf, "ramdisk", 0, nullptr)) {
+    FitImage r = MB_TRY(load_image(data, len, images, rd, Role::kRamdisk));
+    p.ramdisk = blob_of(r, data, addr);
+  }
+  if (const char* dt = fdt_stringlist_get(fdt, conf, "fdt", 0, nullptr)) {
+    FitImage d = MB_TRY(load_image(data, len, images, dt, Role::kFdt));
+    p.fdt = blob_of(d, data, addr);
+    if (d.size < sizeof(fdt_header) || fdt_check_header(p.fdt.data) != 0 ||
+        fdt_totalsize(p.fdt.data) > d.size)
+      return MB_ERR(ErrorCode::kBadInput, "fit-fdt", "fdt image %s at %#llx is not a device tree",
+                    d.name, static_cast<unsigned long long>(p.fdt.addr.value));
+  }
+  return p;
+}
+
+}  // namespace mb::loader
