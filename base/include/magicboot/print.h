@@ -1,0 +1,13 @@
+// printf to a Console, through a bounded stack buffer (no heap, no FILE).
+#pragma once
+
+#include <cstdarg>
+
+#include "magicboot/platform.h"
+
+namespace mb {
+
+[[gnu::format(printf, 2, 3)]] void print(Console& c, const char* fmt, ...);
+void vprint(Console& c, const char* fmt, va_list ap);
+
+}  // namespace mb
