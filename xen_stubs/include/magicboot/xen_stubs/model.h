@@ -2,13 +2,16 @@
 // The loader runs against it through the Platform seam (hypercalls(),
 // memory()); tests and the validator inspect it through the const API.
 //
-// Faithful to ../shared/REFERENCE.md: add_to_physmap(shared_info) replaces
-// what a GFN held (a RAM page there is lost, not freed); a second mapping
-// while one exists is -EBUSY; remove_from_physmap leaves a hole (-ENOENT on
-// an empty GFN, -EILSEQ if it holds another page than expected);
-// populate_physmap is bounded by max_pages; only five HVM params are
-// readable on Arm; register_vcpu_info pins a page for ever. Never crashes on
-// any argument: bad input gets Xen's error code.
+// Faithful to ../shared/REFERENCE.md and to Xen 4.17's Arm source:
+// add_to_physmap(shared_info or a grant frame) replaces what a GFN held (a RAM
+// page there is lost, not freed); mapping a Xen page that is already mapped
+// anywhere, even at the same GFN, is -EBUSY; remove_from_physmap leaves a hole
+// (-ENOENT on an empty GFN) and the RAM page stays allocated but unreachable;
+// populate_physmap is bounded by max_pages and, like Xen, answers the number
+// of extents done (0 when there is no headroom); only five HVM params are
+// readable on Arm; register_vcpu_info pins a page for ever (a second call is
+// -EINVAL, as map_vcpu_info answers). Never crashes on any argument: bad input
+// gets Xen's error code, bad host pointers get -EFAULT.
 #pragma once
 
 #include <cstdint>
@@ -67,6 +70,17 @@ struct DomainConfig {
   uint32_t grant_frames = 1;       // initial; max is 64
 };
 
+// xl-like domains: the toolstack allows this many pages above what it
+// populated (RAM + console + xenstore), so a refill can succeed.
+inline constexpr uint64_t kXlSlackPages = 256;
+// Ports the xl-like toolstack binds for the console and xenstore.
+inline constexpr uint32_t kXlConsolePort = 1;
+inline constexpr uint32_t kXlStorePort = 2;
+inline constexpr uint32_t kMaxGrantFrames = 64;
+// Where the model's machine frames start: far from any GFN, so a GFN used as
+// an MFN (or the reverse) never looks right by accident.
+inline constexpr uint64_t kFirstMfn = 0x8000000;
+
 // Why a guest access failed.
 enum class FaultKind : uint8_t {
   kHole,      // GFN was mapped once and removed: nothing behind it
@@ -113,6 +127,17 @@ class Model {
   };
   std::vector<Hold> holds() const;
 
+  // --- fixtures: what a (possibly buggy) toolstack or test sets up directly -
+  // A fresh zero-filled machine page of the given kind.
+  Mfn allocate_page(PageType type, Owner owner);
+  // Raw P2M write, bypassing every hypercall check: `gfn` now maps `entry`.
+  // What it replaced is accounted as add_to_physmap would (leaked RAM,
+  // shared_info/grant frame no longer mapped).
+  void map_page(Gfn gfn, const P2mEntry& entry);
+  // The one shared read-only zero page (kRamRo, owned by Xen, unmapped at
+  // start): map it with map_page to model a zero page or ROM.
+  Mfn zero_page() const;
+
   // --- what Xen does on its own ------------------------------------------
   // Time passes: Xen writes to every page it owns that is mapped or
   // registered (shared_info wc_* and evtchn_pending, vcpu_info, grant frames).
@@ -130,21 +155,44 @@ class Model {
   Mfn shared_info_mfn() const;
   uint64_t max_pages() const;
   uint64_t tot_pages() const;                    // RAM pages the domain owns now
-  uint64_t leaked_pages() const;                 // RAM pages replaced by a mapping, lost
+  // Guest pages (RAM, populated, magic) that are still allocated to the
+  // domain but that no GFN maps any more: replaced by a mapping or removed.
+  uint64_t leaked_pages() const;
   std::vector<Fault> faults() const;             // every access that faulted
-  size_t touched_pages() const;                  // host pages materialised so far
+  // Host 4 KiB pages materialised so far. A page never written, or written
+  // only by whole-page fills of one byte, costs none.
+  size_t touched_pages() const;
   unsigned bound_evtchns() const;                // ports still bound
   // Read a machine page directly, bypassing the P2M (for the validator and
   // the next stage's corruption check): what the page really holds.
   void read_mfn(Mfn mfn, uint64_t offset, void* dst, size_t len) const;
-  // Who owns a machine page, and what kind it is.
+  // Who owns a machine page, and what kind it is. An MFN the model never
+  // allocated answers kForeign / kXen.
   P2mEntry mfn_info(Mfn mfn) const;
+  // Ports not free (including the xl toolstack's console/xenstore ports).
+  std::vector<uint32_t> bound_ports() const;
+  // Everything written with console_io(CONSOLEIO_write), in order.
+  const std::string& console_output() const;
+  // The SCHEDOP_shutdown reason, once the guest asked.
+  std::optional<unsigned> shutdown_reason() const;
+  // Xen's tick count so far.
+  uint64_t ticks() const;
+  // GFNs in `range` whose page is not entirely `byte` (or cannot be read:
+  // hole, unmapped), at most `limit` of them, ascending. Runs in time
+  // proportional to the touched pages, not to the range: the next stage's
+  // pattern check over a 4 GiB guest. No fault is recorded.
+  std::vector<Gfn> pages_not_filled_with(PhysRange range, uint8_t byte,
+                                         size_t limit = 64) const;
+  // Host memory the guest's contents cost: materialised pages, fill runs and
+  // P2M extents, in bytes (an estimate of the model's own heap use).
+  size_t host_bytes() const;
 
   // Magic-page GFNs for a toolstack offset (console 0, xenstore 1, ...).
   static Gfn magic_gfn(unsigned offset);
 
+  struct Impl;  // opaque: defined in xen_stubs/model/
+
  private:
-  struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 

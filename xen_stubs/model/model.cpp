@@ -1,0 +1,364 @@
+// Building the domain, Xen's tick, the fixtures and the introspection API.
+#include <algorithm>
+#include <cstring>
+
+#include "boards/xen_arm64/board.h"
+#include "model_impl.h"
+
+namespace mb::model {
+
+namespace board = boards::xen_arm64;
+
+namespace {
+
+// The wallclock Xen reports: fixed so runs repeat exactly.
+constexpr uint64_t kWallclockBaseSec = 1700000000;
+constexpr uint64_t kTickNs = 10'000'000;
+constexpr unsigned kMaxVcpus = 128;
+
+uint64_t pages_of(uint64_t bytes) { return bytes >> kPageShift; }
+
+}  // namespace
+
+// --- FrameTable -------------------------------------------------------------
+
+uint64_t FrameTable::allocate(uint64_t count, PageType type, Owner owner) {
+  uint64_t first = next_;
+  if (count) ranges_.emplace(first, Range{count, type, owner});
+  next_ += count;
+  return first;
+}
+
+std::optional<P2mEntry> FrameTable::info(uint64_t mfn) const {
+  auto it = ranges_.upper_bound(mfn);
+  if (it == ranges_.begin()) return std::nullopt;
+  --it;
+  if (mfn - it->first >= it->second.count) return std::nullopt;
+  return P2mEntry{Mfn{mfn}, it->second.type, it->second.owner};
+}
+
+// --- the domain -------------------------------------------------------------
+
+Model::Impl::Impl(const DomainConfig& c) : config(c) {
+  uint64_t bytes = align_down(config.ram_bytes, kPageSize);
+  bytes = std::min(bytes, board::kRam0.size + board::kRam1.size);
+  config.ram_bytes = bytes;
+  ram = board::ram_banks(bytes);
+  for (unsigned i = 0; i < ram.count; ++i) {
+    uint64_t n = pages_of(ram.bank[i].size);
+    uint64_t mfn = frames.allocate(n, PageType::kRamRw, Owner::kGuest);
+    p2m.map(ram.bank[i].base.gfn().value, n, mfn, PageType::kRamRw, Owner::kGuest);
+    tot_pages += n;
+  }
+  uint64_t ram_pages = tot_pages;
+
+  // vpl011 is emulated by Xen: a device page, not the guest's.
+  uint64_t uart = frames.allocate(1, PageType::kMmio, Owner::kXen);
+  p2m.map(board::kVpl011.base.gfn().value, 1, uart, PageType::kMmio, Owner::kXen);
+
+  shared_info_mfn = frames.allocate(1, PageType::kXenShared, Owner::kXen);
+  grant_mfn = frames.allocate(kMaxGrantFrames, PageType::kXenShared, Owner::kXen);
+  grant_nr_frames = std::clamp<uint32_t>(config.grant_frames, 1, kMaxGrantFrames);
+  zero_mfn = frames.allocate(1, PageType::kRamRo, Owner::kXen);
+  vcpus.resize(std::clamp<unsigned>(config.vcpus, 1, kMaxVcpus));
+
+  ports.resize(64);
+  ports[0].state = PortState::kReserved;  // port 0 is never a channel
+
+  // Xen set the wallclock when it built the domain: wc_version is 2 when the
+  // guest first looks (seen on real Xen 4.17).
+  shared_info_t si{};
+  si.wc_version = 2;
+  si.wc_sec = static_cast<uint32_t>(kWallclockBaseSec);
+  store.write(shared_info_mfn, 0, &si, sizeof si);
+
+  if (config.kind == DomainKind::kXl) {
+    // The toolstack populates the console and xenstore pages as guest pages
+    // and binds a port for each, waiting for dom0.
+    for (unsigned off : {board::kMagicConsole, board::kMagicXenstore}) {
+      uint64_t mfn = frames.allocate(1, PageType::kMagic, Owner::kGuest);
+      p2m.map(Model::magic_gfn(off).value, 1, mfn, PageType::kMagic, Owner::kGuest);
+      ++tot_pages;
+    }
+    params[HVM_PARAM_CONSOLE_PFN] = Model::magic_gfn(board::kMagicConsole).value;
+    params[HVM_PARAM_STORE_PFN] = Model::magic_gfn(board::kMagicXenstore).value;
+    params[HVM_PARAM_CONSOLE_EVTCHN] = kXlConsolePort;
+    params[HVM_PARAM_STORE_EVTCHN] = kXlStorePort;
+    ports[kXlConsolePort] = Port{PortState::kUnbound, 0};
+    ports[kXlStorePort] = Port{PortState::kUnbound, 0};
+    max_pages = ram_pages + kXlSlackPages;
+  } else {
+    max_pages = ram_pages;  // dom0less: exactly the memory size
+  }
+  if (config.shared_info_param)
+    params[HVM_PARAM_SHARED_INFO_PFN] = Model::magic_gfn(config.shared_info_magic_offset).value;
+}
+
+void Model::Impl::forget(uint64_t gfn) {
+  auto s = p2m.slot(gfn);
+  if (!s || s->hole) return;
+  if (s->mfn == shared_info_mfn) {
+    if (shared_info_gfn == gfn) shared_info_gfn.reset();
+    return;
+  }
+  if (s->mfn >= grant_mfn && s->mfn - grant_mfn < kMaxGrantFrames) {
+    auto& g = grant_gfn[s->mfn - grant_mfn];
+    if (g == gfn) g.reset();
+    return;
+  }
+  auto f = frames.info(s->mfn);
+  // The page stays allocated to the domain (Xen drops only the mapping):
+  // counted in tot_pages, reachable by no GFN.
+  if (f && f->owner == Owner::kGuest && (f->type == PageType::kRamRw || f->type == PageType::kMagic))
+    ++leaked;
+}
+
+void Model::Impl::map(uint64_t gfn, uint64_t mfn, PageType type, Owner owner) {
+  forget(gfn);
+  p2m.map(gfn, 1, mfn, type, owner);
+  if (mfn == shared_info_mfn && !shared_info_gfn) shared_info_gfn = gfn;
+  if (mfn >= grant_mfn && mfn - grant_mfn < kMaxGrantFrames && !grant_gfn[mfn - grant_mfn])
+    grant_gfn[mfn - grant_mfn] = gfn;
+}
+
+void Model::Impl::remove(uint64_t gfn) {
+  forget(gfn);
+  p2m.make_hole(gfn, 1);
+}
+
+bool Model::Impl::is_xen_written(uint64_t mfn) const {
+  if (mfn == shared_info_mfn) return true;
+  if (mfn >= grant_mfn && mfn - grant_mfn < grant_nr_frames) return true;
+  for (const auto& v : vcpus)
+    if (v.info_gfn && v.info_mfn == mfn) return true;
+  return false;
+}
+
+// --- Model ------------------------------------------------------------------
+
+Model::Model(const DomainConfig& config) : impl_(std::make_unique<Impl>(config)) {}
+Model::~Model() = default;
+
+const DomainConfig& Model::config() const { return impl_->config; }
+Hypercalls& Model::hypercalls() { return impl_->hypercalls; }
+
+GuestMemory& Model::memory(const std::string& accessor) {
+  auto& slot = impl_->memories[accessor];
+  if (!slot) slot = std::make_unique<AccessorMemory>(*impl_, accessor);
+  return *slot;
+}
+
+bool Model::hold(const std::string& accessor, PhysRange range) {
+  for (const auto& h : impl_->holds)
+    if (h.accessor != accessor && h.range.overlaps(range)) return false;
+  if (!range.empty()) impl_->holds.push_back(Hold{accessor, range});
+  return true;
+}
+
+void Model::release(const std::string& accessor, PhysRange range) {
+  auto& hs = impl_->holds;
+  auto exact = [&](const Hold& h) { return h.accessor == accessor && h.range == range; };
+  if (std::any_of(hs.begin(), hs.end(), exact)) {
+    hs.erase(std::find_if(hs.begin(), hs.end(), exact));
+    return;
+  }
+  std::erase_if(hs, [&](const Hold& h) { return h.accessor == accessor && range.contains(h.range); });
+}
+
+std::vector<Model::Hold> Model::holds() const { return impl_->holds; }
+
+Mfn Model::allocate_page(PageType type, Owner owner) { return Mfn{impl_->frames.allocate(1, type, owner)}; }
+
+void Model::map_page(Gfn gfn, const P2mEntry& entry) {
+  if (gfn.value >= Impl::kMaxGfn) return;
+  impl_->map(gfn.value, entry.mfn.value, entry.type, entry.owner);
+}
+
+Mfn Model::zero_page() const { return Mfn{impl_->zero_mfn}; }
+
+void Model::tick() {
+  Impl& m = *impl_;
+  ++m.ticks;
+  m.now_ns += kTickNs;
+
+  // Which ports fire: every bound one, as if its peer had just signalled.
+  xen_ulong_t pending[sizeof(xen_ulong_t) * 8] = {};
+  xen_ulong_t sel = 0;
+  for (size_t p = 1; p < m.ports.size() && p < EVTCHN_2L_NR_CHANNELS; ++p) {
+    if (m.ports[p].state != PortState::kUnbound) continue;
+    pending[p / 64] |= xen_ulong_t{1} << (p % 64);
+    sel |= xen_ulong_t{1} << (p / 64);
+  }
+  auto update_vcpu = [&](vcpu_info_t& vi) {
+    vi.time.version += 2;
+    vi.time.system_time = m.now_ns;
+    if (sel) {
+      vi.evtchn_upcall_pending = 1;
+      vi.evtchn_pending_sel |= sel;
+    }
+  };
+
+  shared_info_t si;
+  m.store.read(m.shared_info_mfn, 0, &si, sizeof si);
+  si.wc_version += 2;
+  si.wc_sec = static_cast<uint32_t>(kWallclockBaseSec + m.now_ns / 1'000'000'000);
+  si.wc_nsec = static_cast<uint32_t>(m.now_ns % 1'000'000'000);
+  for (size_t i = 0; i < std::size(pending); ++i) si.evtchn_pending[i] |= pending[i];
+  // vCPU 0's vcpu_info lives in shared_info until it is registered elsewhere.
+  if (!m.vcpus[0].info_gfn) update_vcpu(si.vcpu_info[0]);
+  m.store.write(m.shared_info_mfn, 0, &si, sizeof si);
+
+  // Registered vcpu_info: the pinned machine page, whatever maps it now.
+  for (const auto& v : m.vcpus) {
+    if (!v.info_gfn) continue;
+    vcpu_info_t vi;
+    m.store.read(v.info_mfn, v.info_offset, &vi, sizeof vi);
+    update_vcpu(vi);
+    m.store.write(v.info_mfn, v.info_offset, &vi, sizeof vi);
+  }
+
+  // Grant frames: Xen updates entry flags as grants are used; the model
+  // stamps the last entry of each active frame.
+  for (uint32_t i = 0; i < m.grant_nr_frames; ++i) {
+    grant_entry_v1_t e{};
+    e.flags = GTF_reading | GTF_writing;
+    e.domid = static_cast<domid_t>(m.ticks);
+    e.frame = static_cast<uint32_t>(m.ticks);
+    m.store.write(m.grant_mfn + i, kPageSize - sizeof e, &e, sizeof e);
+  }
+}
+
+boards::RamBanks Model::ram() const { return impl_->ram; }
+
+std::optional<P2mEntry> Model::lookup(Gfn gfn) const {
+  auto s = impl_->p2m.slot(gfn.value);
+  if (!s || s->hole) return std::nullopt;
+  return P2mEntry{Mfn{s->mfn}, s->type, s->owner};
+}
+
+bool Model::is_hole(Gfn gfn) const {
+  auto s = impl_->p2m.slot(gfn.value);
+  return s && s->hole;
+}
+
+std::vector<Gfn> Model::xen_written_gfns() const {
+  const Impl& m = *impl_;
+  std::vector<uint64_t> mfns{m.shared_info_mfn};
+  for (uint32_t i = 0; i < m.grant_nr_frames; ++i) mfns.push_back(m.grant_mfn + i);
+  for (const auto& v : m.vcpus)
+    if (v.info_gfn) mfns.push_back(v.info_mfn);
+  std::vector<Gfn> out;
+  m.p2m.for_each([&](uint64_t g, uint64_t n, const P2mSlot& s) {
+    if (s.hole) return;
+    for (uint64_t mfn : mfns)
+      if (mfn >= s.mfn && mfn - s.mfn < n) out.push_back(Gfn{g + (mfn - s.mfn)});
+  });
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::optional<Gfn> Model::shared_info_gfn() const {
+  if (!impl_->shared_info_gfn) return std::nullopt;
+  return Gfn{*impl_->shared_info_gfn};
+}
+
+std::optional<Gfn> Model::vcpu_info_gfn(unsigned vcpu) const {
+  if (vcpu >= impl_->vcpus.size() || !impl_->vcpus[vcpu].info_gfn) return std::nullopt;
+  return Gfn{*impl_->vcpus[vcpu].info_gfn};
+}
+
+Mfn Model::shared_info_mfn() const { return Mfn{impl_->shared_info_mfn}; }
+uint64_t Model::max_pages() const { return impl_->max_pages; }
+uint64_t Model::tot_pages() const { return impl_->tot_pages; }
+uint64_t Model::leaked_pages() const { return impl_->leaked; }
+std::vector<Fault> Model::faults() const { return impl_->faults; }
+size_t Model::touched_pages() const { return impl_->store.materialised(); }
+
+unsigned Model::bound_evtchns() const {
+  return static_cast<unsigned>(std::count_if(impl_->ports.begin(), impl_->ports.end(),
+                                             [](const Port& p) { return p.state == PortState::kUnbound; }));
+}
+
+std::vector<uint32_t> Model::bound_ports() const {
+  std::vector<uint32_t> out;
+  for (size_t p = 0; p < impl_->ports.size(); ++p)
+    if (impl_->ports[p].state == PortState::kUnbound) out.push_back(static_cast<uint32_t>(p));
+  return out;
+}
+
+const std::string& Model::console_output() const { return impl_->console; }
+std::optional<unsigned> Model::shutdown_reason() const { return impl_->shutdown; }
+uint64_t Model::ticks() const { return impl_->ticks; }
+
+void Model::read_mfn(Mfn mfn, uint64_t offset, void* dst, size_t len) const {
+  auto* out = static_cast<uint8_t*>(dst);
+  uint64_t page = mfn.value + offset / kPageSize;
+  uint64_t off = offset % kPageSize;
+  while (len) {
+    size_t n = std::min<uint64_t>(len, kPageSize - off);
+    impl_->store.read(page, off, out, n);
+    out += n;
+    len -= n;
+    ++page;
+    off = 0;
+  }
+}
+
+P2mEntry Model::mfn_info(Mfn mfn) const {
+  if (auto f = impl_->frames.info(mfn.value)) return *f;
+  return P2mEntry{mfn, PageType::kForeign, Owner::kXen};
+}
+
+std::vector<Gfn> Model::pages_not_filled_with(PhysRange range, uint8_t byte, size_t limit) const {
+  std::vector<Gfn> out;
+  uint64_t count = range.page_count();
+  if (count == 0 || limit == 0) return out;
+  std::vector<uint64_t> mfns;
+  impl_->p2m.visit(range.first_gfn().value, count, [&](uint64_t g, uint64_t n, const P2mSlot* s) {
+    if (!s || s->hole) {
+      for (uint64_t i = 0; i < n && out.size() < limit; ++i) out.push_back(Gfn{g + i});
+    } else {
+      mfns.clear();
+      impl_->store.pages_not_filled_with(s->mfn, n, byte, limit - out.size(), mfns);
+      for (uint64_t m : mfns) out.push_back(Gfn{g + (m - s->mfn)});
+    }
+    return out.size() < limit;
+  });
+  return out;
+}
+
+size_t Model::host_bytes() const {
+  const Impl& m = *impl_;
+  constexpr size_t kNode = 64;  // a std::map node with its payload, roughly
+  return m.store.materialised() * (kPageSize + kNode) + m.store.runs() * kNode +
+         m.p2m.extents() * kNode;
+}
+
+Gfn Model::magic_gfn(unsigned offset) { return Gfn{board::kMagic.base.gfn().value + offset}; }
+
+const char* to_string(PageType t) {
+  switch (t) {
+    case PageType::kRamRw: return "ram_rw";
+    case PageType::kRamRo: return "ram_ro";
+    case PageType::kMmio: return "mmio";
+    case PageType::kMagic: return "magic";
+    case PageType::kXenShared: return "xen_shared";
+    case PageType::kForeign: return "foreign";
+  }
+  return "?";
+}
+
+const char* to_string(Owner o) { return o == Owner::kGuest ? "guest" : "xen"; }
+
+const char* to_string(FaultKind k) {
+  switch (k) {
+    case FaultKind::kHole: return "hole";
+    case FaultKind::kUnmapped: return "unmapped";
+    case FaultKind::kReadOnly: return "read-only";
+    case FaultKind::kBusy: return "busy";
+  }
+  return "?";
+}
+
+}  // namespace mb::model
