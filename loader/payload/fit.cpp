@@ -183,6 +183,10 @@ Res<Payload> parse_fit(const uint8_t* data, size_t len, GuestPhys addr, const ch
   if (data == nullptr || len < sizeof(fdt_header))
     return MB_ERR(ErrorCode::kBadInput, "fit-truncated", "FIT at %#llx: %zu bytes, header needs %zu",
                   static_cast<unsigned long long>(addr.value), len, sizeof(fdt_header));
+  // libfdt reads the tree in place and refuses one that is not 8-byte aligned.
+  if (reinterpret_cast<uintptr_t>(data) % 8 != 0)
+    return MB_ERR(ErrorCode::kBadInput, "fit-align", "FIT at %#llx is not 8-byte aligned",
+                  static_cast<unsigned long long>(addr.value));
   const void* fdt = data;
   int rc = fdt_check_header(fdt);
   if (rc != 0)
@@ -244,8 +248,13 @@ Res<Payload> parse_fit(const uint8_t* data, size_t len, GuestPhys addr, const ch
   if (const char* dt = fdt_stringlist_get(fdt, conf, "fdt", 0, nullptr)) {
     FitImage d = MB_TRY(load_image(data, len, images, dt, Role::kFdt));
     p.fdt = blob_of(d, data, addr);
-    if (d.size < sizeof(fdt_header) || fdt_check_header(p.fdt.data) != 0 ||
-        fdt_totalsize(p.fdt.data) > d.size)
+    if (d.size < sizeof(fdt_header))
+      return MB_ERR(ErrorCode::kBadInput, "fit-fdt", "fdt image %s at %#llx is %#zx bytes, no device tree",
+                    d.name, static_cast<unsigned long long>(p.fdt.addr.value), d.size);
+    // Checked by hand: FIT data is only 4-byte aligned and libfdt wants 8.
+    const uint8_t* b = p.fdt.data;
+    uint32_t dt_total = uint32_t{b[4]} << 24 | uint32_t{b[5]} << 16 | uint32_t{b[6]} << 8 | b[7];
+    if (!has_fdt_magic(b, d.size) || dt_total > d.size || dt_total < sizeof(fdt_header))
       return MB_ERR(ErrorCode::kBadInput, "fit-fdt", "fdt image %s at %#llx is not a device tree",
                     d.name, static_cast<unsigned long long>(p.fdt.addr.value));
   }
