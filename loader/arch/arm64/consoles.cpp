@@ -1,0 +1,85 @@
+#include "magicboot/loader/arch/arm64/consoles.h"
+
+#include <cstdarg>
+#include <cstdio>
+
+#include "magicboot/hypercall/xen.h"
+
+namespace mb::arm64 {
+namespace {
+
+// PL011 / SBSA UART registers (byte offsets).
+constexpr uint64_t kDr = 0x00;
+constexpr uint64_t kFr = 0x18;
+constexpr uint32_t kFrTxFull = 1 << 5;
+
+volatile uint32_t* reg(GuestPhys base, uint64_t off) {
+  return reinterpret_cast<volatile uint32_t*>(static_cast<uintptr_t>(base.value + off));
+}
+
+}  // namespace
+
+void Pl011Console::put(char c) {
+  while (*reg(base_, kFr) & kFrTxFull) {
+  }
+  *reg(base_, kDr) = static_cast<uint8_t>(c);
+}
+
+void Pl011Console::write(const char* s, size_t len) {
+  for (size_t i = 0; i < len; ++i) {
+    if (s[i] == '\n') put('\r');  // terminals on a bare UART want CRLF
+    put(s[i]);
+  }
+}
+
+void XenConsoleIo::write(const char* s, size_t len) {
+  // Xen may take fewer bytes than offered; an error ends the attempt (there
+  // is no other console to say so on).
+  while (len > 0) {
+    auto r = xen::console_write(hyp_, s, len);
+    if (!r.ok() || *r == 0) return;
+    size_t n = *r < len ? static_cast<size_t>(*r) : len;
+    s += n;
+    len -= n;
+  }
+}
+
+void FirmwareConsole::write(const char* s, size_t len) {
+  switch (kind_) {
+    case Kind::kPl011:
+      pl011_.write(s, len);
+      break;
+    case Kind::kXenConsoleIo:
+      xen_.write(s, len);
+      break;
+    case Kind::kNone:
+      break;
+  }
+}
+
+const char* FirmwareConsole::describe(char* buf, size_t len) const {
+  switch (kind_) {
+    case Kind::kPl011:
+      snprintf(buf, len, "pl011@%#llx", static_cast<unsigned long long>(pl011_.base().value));
+      break;
+    case Kind::kXenConsoleIo:
+      snprintf(buf, len, "xen console_io");
+      break;
+    case Kind::kNone:
+      snprintf(buf, len, "none");
+      break;
+  }
+  return buf;
+}
+
+void print(Console& c, const char* fmt, ...) {
+  char buf[256];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  if (n <= 0) return;
+  c.write(buf, static_cast<size_t>(n) < sizeof buf ? static_cast<size_t>(n) : sizeof buf - 1);
+}
+
+}  // namespace mb::arm64

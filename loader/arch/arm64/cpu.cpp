@@ -1,0 +1,37 @@
+#include "magicboot/loader/arch/arm64/cpu.h"
+
+#include "magicboot/loader/arch/arm64/exceptions.h"
+#include "magicboot/loader/arch/arm64/sysreg.h"
+
+// jump.S: MMU, caches off, branch. Touches no memory after the MMU is off.
+extern "C" [[noreturn]] void mb_arm64_jump(uint64_t entry, uint64_t x0, uint64_t x1, uint64_t x2,
+                                           uint64_t x3);
+
+namespace mb::arm64 {
+
+uint64_t Arm64Cpu::counter() {
+  isb();  // no earlier read of the counter than program order says
+  return MB_READ_SYSREG(cntvct_el0);
+}
+
+uint64_t Arm64Cpu::counter_hz() const { return MB_READ_SYSREG(cntfrq_el0); }
+
+void Arm64Cpu::clean_to_poc(PhysRange range) {
+  if (range.empty()) return;
+  const uint64_t line = dcache_line_size();
+  dsb_sy();  // earlier stores before their maintenance
+  for (uint64_t a = align_down(range.base.value, line); a < range.end().value; a += line)
+    asm volatile("dc civac, %0" : : "r"(a) : "memory");
+  dsb_sy();
+}
+
+void Arm64Cpu::jump(const Handover& h) {
+  // The next stage runs with the MMU off at first: everything it reads must
+  // be in memory, and no dirty line of ours may be evicted later over memory
+  // it owns by then. The loader core cleaned kernel, DTB and initrd.
+  FaultReporter::uninstall();
+  clean_to_poc(own_);
+  mb_arm64_jump(h.entry.value, h.dtb.value, h.x1, h.x2, h.x3);
+}
+
+}  // namespace mb::arm64

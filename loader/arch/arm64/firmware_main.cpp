@@ -1,0 +1,59 @@
+// The firmware's C++ entry, called by start.S with the MMU on for the image
+// and the DTB. Brings up the platform, then (for now) runs the Xen probe;
+// the loader core's boot flow takes the probe's place.
+#include <cstdint>
+
+#include "magicboot/config.h"
+#include "magicboot/loader/arch/arm64/firmware_platform.h"
+#include "magicboot/loader/arch/arm64/xen_probe.h"
+
+namespace mb::arm64 {
+namespace {
+
+#if defined(CONFIG_BOARD_QEMU_VIRT)
+constexpr const char* kBoard = "qemu_virt";
+#else
+constexpr const char* kBoard = "xen_arm64";
+#endif
+
+void banner(FirmwarePlatform& fw) {
+  Console& con = fw.console();
+  using ull = unsigned long long;
+  print(con, "magicboot %s (board %s, shared_info magic+%d, stack %lluK, heap %lluK)\n", MB_VERSION, kBoard,
+        CONFIG_SHARED_INFO_MAGIC_OFFSET, ull(CONFIG_LOADER_STACK_SIZE) >> 10, ull(CONFIG_LOADER_HEAP_SIZE) >> 10);
+  const LoaderLayout l = loader_layout();
+  print(con, "entered at EL%u; image %#llx-%#llx stack %#llx-%#llx heap %#llx-%#llx\n", fw.entry_el(),
+        ull(l.image.base.value), ull(l.image.end().value), ull(l.stack.base.value), ull(l.stack.end().value),
+        ull(l.heap.base.value), ull(l.heap.end().value));
+}
+
+void describe(FirmwarePlatform& fw) {
+  Console& con = fw.console();
+  const DtFacts& dt = fw.dt();
+  using ull = unsigned long long;
+  char what[40];
+  print(con, "dt %#llx (%u bytes); console %s%s; mmu %zu/%zu tables, %u-bit PA\n", ull(fw.dtb().value),
+        fw.dtb_size(), fw.console().describe(what, sizeof what), dt.uart_from_stdout_path ? " (stdout-path)" : "",
+        fw.mmu().tables_used(), fw.mmu().tables_capacity(), fw.mmu().pa_bits());
+  for (unsigned i = 0; i < dt.ram_count; ++i)
+    print(con, "ram %#llx-%#llx (%llu MiB)\n", ull(dt.ram[i].base.value), ull(dt.ram[i].end().value),
+          ull(dt.ram[i].size >> 20));
+  if (!dt.initrd.empty())
+    print(con, "initrd %#llx-%#llx\n", ull(dt.initrd.base.value), ull(dt.initrd.end().value));
+}
+
+}  // namespace
+}  // namespace mb::arm64
+
+extern "C" [[noreturn]] void firmware_main(uint64_t dtb, uint64_t entry_el) {
+  using namespace mb::arm64;
+  FirmwarePlatform fw(mb::GuestPhys{dtb}, static_cast<unsigned>(entry_el));
+  auto up = fw.bring_up();
+  banner(fw);
+  if (!up.ok()) {
+    print(fw.console(), "MAGICBOOT-ERROR %s: %s\n", up.error().check, up.error().detail);
+    fw.faults().fatal("platform bring-up failed");
+  }
+  describe(fw);
+  run_xen_probe(fw);
+}

@@ -1,0 +1,39 @@
+#include "magicboot/loader/arch/arm64/identity_memory.h"
+
+#include <cstring>
+
+namespace mb::arm64 {
+namespace {
+
+void* ptr(GuestPhys a) { return reinterpret_cast<void*>(static_cast<uintptr_t>(a.value)); }
+
+}  // namespace
+
+Res<void> IdentityMemory::read(GuestPhys src, void* dst, size_t len) {
+  if (len != 0) std::memcpy(dst, ptr(src), len);
+  return {};
+}
+
+Res<void> IdentityMemory::write(GuestPhys dst, const void* src, size_t len) {
+  if (len != 0) std::memcpy(ptr(dst), src, len);
+  return {};
+}
+
+Res<void> IdentityMemory::copy(GuestPhys dst, GuestPhys src, size_t len) {
+  if (len != 0) std::memmove(ptr(dst), ptr(src), len);
+  return {};
+}
+
+Res<void> IdentityMemory::fill(GuestPhys dst, uint8_t byte, size_t len) {
+  if (len != 0) std::memset(ptr(dst), byte, len);
+  return {};
+}
+
+Res<const uint8_t*> IdentityMemory::view(GuestPhys base, size_t len) {
+  if (len != 0 && base.value + len < base.value)
+    return MB_ERR(ErrorCode::kBadInput, "view-range", "[%#llx, +%#zx) wraps around",
+                  static_cast<unsigned long long>(base.value), len);
+  return static_cast<const uint8_t*>(ptr(base));
+}
+
+}  // namespace mb::arm64

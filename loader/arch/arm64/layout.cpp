@@ -1,0 +1,36 @@
+#include "magicboot/loader/arch/arm64/layout.h"
+
+#include "magicboot/loader/arch/arm64/link_layout.h"
+
+// Defined by magicboot.ld.S. Only their addresses mean anything.
+extern "C" {
+extern char __image_start[], __image_end[];
+extern char __stack_region_start[], __stack_region_end[];
+extern char __heap_start[], __heap_end[];
+extern char __footprint_end[];
+extern mb::arm64::PageTable __page_tables_start[], __page_tables_end[];
+}
+
+namespace mb::arm64 {
+namespace {
+
+GuestPhys at(const void* p) { return GuestPhys{reinterpret_cast<uintptr_t>(p)}; }
+PhysRange between(const void* b, const void* e) { return PhysRange{at(b), at(e) - at(b)}; }
+
+}  // namespace
+
+GuestPhys image_begin() { return at(__image_start); }
+GuestPhys image_end() { return at(__image_end); }
+PhysRange stack_region() { return between(__stack_region_start, __stack_region_end); }
+PhysRange heap_region() { return between(__heap_start, __heap_end); }
+PhysRange footprint() { return between(__image_start, __footprint_end); }
+
+LoaderLayout loader_layout() {
+  return LoaderLayout{between(__image_start, __image_end), stack_region(), heap_region()};
+}
+
+std::span<PageTable> page_table_pool() {
+  return {__page_tables_start, static_cast<size_t>(__page_tables_end - __page_tables_start)};
+}
+
+}  // namespace mb::arm64

@@ -1,0 +1,23 @@
+// What picolibc and the compiler expect from a freestanding program.
+#include <cstddef>
+#include <cstdint>
+
+#include "magicboot/loader/arch/arm64/exceptions.h"
+
+extern "C" {
+
+// -fstack-protector-strong canary. A fixed value: there is no entropy this
+// early, and it still catches the overruns that matter (ours).
+uintptr_t __stack_chk_guard = 0x595e9fbd94fda766;
+
+[[noreturn]] void __stack_chk_fail(void) { mb::arm64::fatal("stack protector: stack smashed"); }
+
+// No heap, no files, no exit.
+void* sbrk(ptrdiff_t) { return reinterpret_cast<void*>(-1); }
+[[noreturn]] void _exit(int) { mb::arm64::fatal("_exit called"); }
+[[noreturn]] void abort(void) { mb::arm64::fatal("abort called"); }
+
+// Pure virtual call, C++ runtime's last resort.
+[[noreturn]] void __cxa_pure_virtual(void) { mb::arm64::fatal("pure virtual call"); }
+
+}  // extern "C"

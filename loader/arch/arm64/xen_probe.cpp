@@ -1,0 +1,91 @@
+#include "magicboot/loader/arch/arm64/xen_probe.h"
+
+#include <cstdio>
+#include <cstring>
+
+#include "boards/xen_arm64/board.h"
+#include "magicboot/config.h"
+#include "magicboot/hypercall/xen.h"
+#include "magicboot/loader/arch/arm64/sysreg.h"
+
+namespace mb::arm64 {
+namespace {
+
+struct ProbeRanges {
+  PhysRange shared_info;  // empty until mapped
+  bool removed = false;
+  LoaderLayout loader;
+};
+
+bool classify(void* ctx, GuestPhys far, char* out, size_t len) {
+  auto* r = static_cast<ProbeRanges*>(ctx);
+  if (r->shared_info.contains(far)) {
+    snprintf(out, len, "magic page shared_info%s", r->removed ? " (removed before handover)" : "");
+    return true;
+  }
+  const PhysRange guard{r->loader.stack.base, kPageSize};
+  if (guard.contains(far)) return snprintf(out, len, "the stack guard page (stack overflow)") > 0;
+  if (r->loader.stack.contains(far)) return snprintf(out, len, "the loader stack") > 0;
+  if (r->loader.heap.contains(far)) return snprintf(out, len, "the loader heap") > 0;
+  if (r->loader.image.contains(far)) return snprintf(out, len, "the loader image") > 0;
+  if (boards::xen_arm64::kMagic.contains(far)) return snprintf(out, len, "GUEST_MAGIC (unmapped page)") > 0;
+  return false;
+}
+
+long rc_of(const xen::XenResult<xen::Unit>& r) { return r.ok() ? 0 : xen::rc_from_errno(r.error()); }
+
+}  // namespace
+
+void run_xen_probe(FirmwarePlatform& fw) {
+  Console& con = fw.console();
+  const DtFacts& dt = fw.dt();
+  ProbeRanges ranges{PhysRange{}, false, loader_layout()};
+  fw.faults().set_classifier(classify, &ranges);
+  const bool want_fault = dt.bootargs != nullptr && strstr(dt.bootargs, "probe-fault") != nullptr;
+  bool ok = true;
+
+  if (!dt.hypervisor) {
+    print(con, "xen: no hypervisor (no /hypervisor node): Xen steps skipped\n");
+    if (want_fault) {
+      print(con, "probe: reading unmapped 0x100000000 to test the fault report\n");
+      (void)*reinterpret_cast<volatile uint32_t*>(uintptr_t{0x100000000});
+    }
+  } else {
+    xen::HvcHypercalls& hyp = fw.hypercalls();
+    auto ver = xen::xen_version(hyp);
+    if (ver.ok())
+      print(con, "xen: version %u.%u; grant region %#llx+%#llx\n", *ver >> 16, *ver & 0xffff,
+            static_cast<unsigned long long>(dt.grant_region.base.value),
+            static_cast<unsigned long long>(dt.grant_region.size));
+    else
+      print(con, "xen: xen_version failed: %s\n", xen::to_string(ver.error()));
+    ok = ok && ver.ok();
+
+    const Gfn gfn = boards::xen_arm64::kMagic.base.gfn() + CONFIG_SHARED_INFO_MAGIC_OFFSET;
+    auto add = xen::add_to_physmap(hyp, XENMAPSPACE_shared_info, 0, gfn);
+    print(con, "shared_info: add_to_physmap gfn %#llx rc=%ld\n", static_cast<unsigned long long>(gfn.value),
+          rc_of(add));
+    ok = ok && add.ok();
+    if (add.ok()) {
+      ranges.shared_info = PhysRange{gfn.addr(), kPageSize};
+      auto* si = reinterpret_cast<volatile shared_info*>(static_cast<uintptr_t>(gfn.addr().value));
+      print(con, "shared_info: wc_version %u wc_sec %u\n", si->wc_version, si->wc_sec);
+      auto rm = xen::remove_from_physmap(hyp, gfn);
+      print(con, "shared_info: remove_from_physmap gfn %#llx rc=%ld\n",
+            static_cast<unsigned long long>(gfn.value), rc_of(rm));
+      ok = ok && rm.ok();
+      ranges.removed = rm.ok();
+      if (want_fault) {
+        print(con, "probe: reading the removed page to test the fault report\n");
+        (void)si->wc_version;
+      }
+    }
+  }
+  const uint64_t ticks = fw.cpu().counter() - fw.entry_counter();
+  print(con, "probe: %llu us since entry\n",
+        static_cast<unsigned long long>(ticks * 1000000 / fw.cpu().counter_hz()));
+  print(con, ok ? "MAGICBOOT-PROBE ok\n" : "MAGICBOOT-PROBE failed\n");
+  halt();
+}
+
+}  // namespace mb::arm64

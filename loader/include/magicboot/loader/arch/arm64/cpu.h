@@ -1,0 +1,27 @@
+// mb::Cpu for the arm64 firmware: the counter, cache maintenance by VA, and
+// the jump (clean, MMU and caches off, x0 = DTB, x1..x3 = 0, D/A/I/F masked).
+#pragma once
+
+#include "magicboot/platform.h"
+
+namespace mb::arm64 {
+
+class Arm64Cpu final : public Cpu {
+ public:
+  // `own` is the firmware's footprint: jump() cleans it too, so no dirty line
+  // of the loader's stack or heap can be written back over the next stage's
+  // memory after it took over.
+  explicit Arm64Cpu(PhysRange own) : own_(own) {}
+
+  uint64_t counter() override;  // CNTVCT_EL0
+  uint64_t counter_hz() const;  // CNTFRQ_EL0
+  // Clean and invalidate to PoC, by VA.
+  void clean_to_poc(PhysRange range) override;
+  // Never returns.
+  void jump(const Handover& h) override;
+
+ private:
+  PhysRange own_;
+};
+
+}  // namespace mb::arm64

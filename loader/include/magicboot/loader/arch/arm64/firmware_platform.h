@@ -1,0 +1,58 @@
+// The arm64 firmware's mb::Platform: every backend in one object, brought up
+// in the order the hardware needs (MMU on for the image and the DTB, then
+// the DT read, then RAM/devices mapped and a console chosen).
+//
+//   FirmwarePlatform fw(dtb);
+//   if (!fw.bring_up().ok()) ...;       // prints why on whatever console exists
+//   mb::Platform p = fw.platform();     // what the loader core takes
+#pragma once
+
+#include "magicboot/hypercall/arm64_hvc.h"
+#include "magicboot/loader/arch/arm64/consoles.h"
+#include "magicboot/loader/arch/arm64/cpu.h"
+#include "magicboot/loader/arch/arm64/dt_facts.h"
+#include "magicboot/loader/arch/arm64/exceptions.h"
+#include "magicboot/loader/arch/arm64/identity_memory.h"
+#include "magicboot/loader/arch/arm64/layout.h"
+#include "magicboot/loader/arch/arm64/mmu.h"
+
+namespace mb::arm64 {
+
+class FirmwarePlatform {
+ public:
+  FirmwarePlatform(GuestPhys dtb, unsigned entry_el);
+  FirmwarePlatform(const FirmwarePlatform&) = delete;
+  FirmwarePlatform& operator=(const FirmwarePlatform&) = delete;
+
+  // MMU, DT facts, memory map, console, fault reporter. On failure the
+  // error says which step; the console may be kNone if the DT was unusable.
+  Res<void> bring_up();
+
+  Platform platform() { return Platform{hyp_, mem_, console_, cpu_, loader_layout()}; }
+
+  GuestPhys dtb() const { return dtb_; }
+  uint32_t dtb_size() const { return dtb_size_; }
+  unsigned entry_el() const { return entry_el_; }
+  const DtFacts& dt() const { return facts_; }
+  FirmwareConsole& console() { return console_; }
+  FaultReporter& faults() { return faults_; }
+  xen::HvcHypercalls& hypercalls() { return hyp_; }
+  Arm64Cpu& cpu() { return cpu_; }
+  IdentityMap& mmu() { return mmu_; }
+  uint64_t entry_counter() const { return entry_counter_; }
+
+ private:
+  GuestPhys dtb_;
+  uint32_t dtb_size_ = 0;
+  unsigned entry_el_;
+  uint64_t entry_counter_;
+  xen::HvcHypercalls hyp_;
+  IdentityMemory mem_;
+  FirmwareConsole console_;
+  Arm64Cpu cpu_;
+  IdentityMap mmu_;
+  FaultReporter faults_;
+  DtFacts facts_;
+};
+
+}  // namespace mb::arm64
