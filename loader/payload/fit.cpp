@@ -58,6 +58,7 @@ bool hex_equal(const uint8_t* a, const uint8_t* b, size_t n) { return std::memcm
 Res<void> verify_hash(const void* fdt, int hash_node, const char* image, const uint8_t* data,
                       size_t size) {
   const char* node_name = fdt_get_name(fdt, hash_node, nullptr);
+  if (node_name == nullptr) node_name = "hash?";
   const char* algo = get_string(fdt, hash_node, "algo");
   if (algo == nullptr)
     return MB_ERR(ErrorCode::kBadInput, "fit-hash", "image %s: %s has no algo", image, node_name);
@@ -103,6 +104,7 @@ Res<FitImage> load_image(const uint8_t* data, size_t len, int images, const char
                   role_name(role), name, fdt_strerror(node));
   FitImage img{};
   img.name = fdt_get_name(fdt, node, nullptr);
+  if (img.name == nullptr) img.name = name;
 
   const char* type = get_string(fdt, node, "type");
   bool type_ok = false;
