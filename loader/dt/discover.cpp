@@ -1,0 +1,313 @@
+#include <libfdt.h>
+
+#include <cstring>
+
+#include "boards/xen_arm64/board.h"
+#include "magicboot/loader/dt.h"
+#include "fdt_cells.h"
+
+namespace mb::loader {
+namespace {
+
+using ull = unsigned long long;
+
+struct Cells {
+  int address;
+  int size;
+};
+
+using dt_detail::read_cells;
+
+const char* name_of(const void* fdt, int node) {
+  const char* name = fdt_get_name(fdt, node, nullptr);
+  if (name == nullptr) return "?";
+  return name[0] == '\0' ? "/" : name;
+}
+
+// #address-cells / #size-cells that `parent` gives its children. We read
+// only what both boards use: 1 or 2 cells of each.
+Res<Cells> cells_of(const void* fdt, int parent) {
+  const int ac = fdt_address_cells(fdt, parent);
+  const int sc = fdt_size_cells(fdt, parent);
+  if (ac < 1 || ac > 2 || sc < 1 || sc > 2)
+    return MB_ERR(ErrorCode::kBadInput, "dt-cells", "node %s (offset %d): #address-cells %d, #size-cells %d (need 1 or 2)",
+                  name_of(fdt, parent), parent, ac, sc);
+  return Cells{ac, sc};
+}
+
+// Calls f(PhysRange) for each entry of `node`'s reg, read with `cells`.
+// Fails on a length that is not whole entries or an entry that wraps.
+template <class F>
+Res<void> for_each_reg(const void* fdt, int node, Cells cells, const char* check, F f) {
+  int len = 0;
+  const auto* p = static_cast<const uint8_t*>(fdt_getprop(fdt, node, "reg", &len));
+  if (p == nullptr) return {};
+  const int entry = 4 * (cells.address + cells.size);
+  if (len % entry != 0)
+    return MB_ERR(ErrorCode::kBadInput, check, "node %s: reg is %d bytes, not a multiple of %d (%d+%d cells)",
+                  name_of(fdt, node), len, entry, cells.address, cells.size);
+  for (int off = 0; off < len; off += entry) {
+    const PhysRange r{GuestPhys{read_cells(p + off, cells.address)}, read_cells(p + off + 4 * cells.address, cells.size)};
+    if (r.size != 0 && r.base.value + r.size <= r.base.value)
+      return MB_ERR(ErrorCode::kBadInput, check, "node %s: reg [%#llx, +%#llx) wraps past 2^64", name_of(fdt, node),
+                    static_cast<ull>(r.base.value), static_cast<ull>(r.size));
+    MB_CHECK(f(r));
+  }
+  return {};
+}
+
+bool enabled(const void* fdt, int node) {
+  int len = 0;
+  const char* status = static_cast<const char*>(fdt_getprop(fdt, node, "status", &len));
+  if (status == nullptr) return true;
+  return (len == 5 && memcmp(status, "okay", 5) == 0) || (len == 3 && memcmp(status, "ok", 3) == 0);
+}
+
+// A string property: nullptr when absent; an error when it is not a
+// NUL-terminated string (a string must not run into the next property).
+Res<const char*> string_prop(const void* fdt, int node, const char* prop, const char* check) {
+  int len = 0;
+  const char* s = static_cast<const char*>(fdt_getprop(fdt, node, prop, &len));
+  if (s == nullptr) return static_cast<const char*>(nullptr);
+  if (len < 1 || s[len - 1] != '\0')
+    return MB_ERR(ErrorCode::kBadInput, check, "node %s: %s (%d bytes) is not a NUL-terminated string",
+                  name_of(fdt, node), prop, len);
+  return s;
+}
+
+// An integer property of one or two cells (linux,initrd-* come in both).
+Res<bool> u32_or_u64(const void* fdt, int node, const char* prop, uint64_t* out) {
+  int len = 0;
+  if (dt_detail::read_u32_or_u64(fdt, node, prop, out, &len)) return true;
+  if (len == -FDT_ERR_NOTFOUND) return false;
+  return MB_ERR(ErrorCode::kBadInput, "dt-chosen-initrd", "/chosen %s is %d bytes (need 4 or 8)", prop, len);
+}
+
+Res<void> check_blob(const void* fdt, size_t buffer_size) {
+  if (fdt == nullptr || buffer_size < sizeof(fdt_header))
+    return MB_ERR(ErrorCode::kBadInput, "dt-header", "DT buffer at %p holds %zu bytes, less than a header (%zu)", fdt,
+                  buffer_size, sizeof(fdt_header));
+  int rc = fdt_check_header(fdt);
+  if (rc != 0)
+    return MB_ERR(ErrorCode::kBadInput, "dt-header", "DT at %p: bad header: %s (magic %#x)", fdt, fdt_strerror(rc),
+                  fdt_magic(fdt));
+  if (fdt_totalsize(fdt) > buffer_size)
+    return MB_ERR(ErrorCode::kBadInput, "dt-truncated", "DT at %p: totalsize %u exceeds the %zu bytes available", fdt,
+                  fdt_totalsize(fdt), buffer_size);
+  rc = fdt_check_full(fdt, buffer_size);
+  if (rc != 0)
+    return MB_ERR(ErrorCode::kBadInput, "dt-structure", "DT at %p (%u bytes): malformed: %s", fdt,
+                  fdt_totalsize(fdt), fdt_strerror(rc));
+  return {};
+}
+
+Res<void> discover_memory(const void* fdt, DiscoveredDt& dt) {
+  static constexpr char kMemory[] = "memory";
+  for (int node = fdt_node_offset_by_prop_value(fdt, -1, "device_type", kMemory, sizeof kMemory); node >= 0;
+       node = fdt_node_offset_by_prop_value(fdt, node, "device_type", kMemory, sizeof kMemory)) {
+    if (!enabled(fdt, node)) continue;
+    const Cells cells = MB_TRY(cells_of(fdt, fdt_parent_offset(fdt, node)));
+    MB_CHECK(for_each_reg(fdt, node, cells, "dt-memory-reg", [&](PhysRange r) -> Res<void> {
+      if (r.empty()) return {};
+      if (dt.bank_count == DiscoveredDt::kMaxBanks)
+        return MB_ERR(ErrorCode::kUnsupported, "dt-memory-banks", "node %s: bank [%#llx, %#llx) is one more than the %zu supported",
+                      name_of(fdt, node), static_cast<ull>(r.base.value), static_cast<ull>(r.end().value),
+                      DiscoveredDt::kMaxBanks);
+      // Insertion keeps the banks sorted by base.
+      size_t i = dt.bank_count++;
+      for (; i > 0 && dt.banks[i - 1].base > r.base; --i) dt.banks[i] = dt.banks[i - 1];
+      dt.banks[i] = r;
+      return {};
+    }));
+  }
+  if (dt.bank_count == 0)
+    return MB_ERR(ErrorCode::kBadInput, "dt-memory", "no /memory node (device_type \"memory\") with a non-empty reg");
+  for (size_t i = 1; i < dt.bank_count; ++i) {
+    const PhysRange& a = dt.banks[i - 1];
+    const PhysRange& b = dt.banks[i];
+    if (a.overlaps(b))
+      return MB_ERR(ErrorCode::kOverlap, "dt-memory-overlap", "RAM bank [%#llx, %#llx) overlaps bank [%#llx, %#llx)",
+                    static_cast<ull>(a.base.value), static_cast<ull>(a.end().value), static_cast<ull>(b.base.value),
+                    static_cast<ull>(b.end().value));
+  }
+  return {};
+}
+
+// "xen,xen-4.17" -> 4, 17. Digits only, nothing after the minor number.
+bool parse_version(const char* s, unsigned* major, unsigned* minor) {
+  unsigned* parts[2] = {major, minor};
+  for (int k = 0; k < 2; ++k) {
+    if (*s < '0' || *s > '9') return false;
+    unsigned v = 0;
+    for (; *s >= '0' && *s <= '9'; ++s) {
+      if (v > 100000) return false;
+      v = v * 10 + static_cast<unsigned>(*s - '0');
+    }
+    *parts[k] = v;
+    if (k == 0 && *s++ != '.') return false;
+  }
+  return *s == '\0';
+}
+
+Res<void> discover_hypervisor(const void* fdt, DiscoveredDt& dt) {
+  const int node = fdt_path_offset(fdt, "/hypervisor");
+  if (node < 0) return {};
+  static constexpr char kPrefix[] = "xen,xen-";
+  const int n = fdt_stringlist_count(fdt, node, "compatible");
+  for (int i = 0; i < n; ++i) {
+    const char* c = fdt_stringlist_get(fdt, node, "compatible", i, nullptr);
+    if (c == nullptr) continue;
+    if (strcmp(c, "xen,xen") == 0) {
+      dt.xen.present = true;
+    } else if (strncmp(c, kPrefix, sizeof kPrefix - 1) == 0) {
+      if (!parse_version(c + sizeof kPrefix - 1, &dt.xen.major, &dt.xen.minor))
+        return MB_ERR(ErrorCode::kBadInput, "dt-hypervisor-version", "/hypervisor compatible \"%.40s\" is not xen,xen-X.Y", c);
+      dt.xen.present = true;
+    }
+  }
+  if (!dt.xen.present) return {};
+
+  const Cells cells = MB_TRY(cells_of(fdt, 0));
+  bool first = true;
+  MB_CHECK(for_each_reg(fdt, node, cells, "dt-hypervisor-reg", [&](PhysRange r) -> Res<void> {
+    if (first) dt.xen.grant_table = r;
+    first = false;
+    return {};
+  }));
+
+  // GIC binding: <type number flags>, type 0 = SPI, 1 = PPI.
+  int len = 0;
+  const auto* irq = static_cast<const uint8_t*>(fdt_getprop(fdt, node, "interrupts", &len));
+  if (irq != nullptr && (len == 12 || len == 16)) {
+    const uint32_t type = fdt32_ld(reinterpret_cast<const fdt32_t*>(irq));
+    const uint32_t num = fdt32_ld(reinterpret_cast<const fdt32_t*>(irq + 4));
+    if ((type == 0 && num < 988) || (type == 1 && num < 16)) {
+      dt.xen.has_evtchn = true;
+      dt.xen.evtchn_intid = (type == 1 ? 16 : 32) + num;
+    }
+  }
+  return {};
+}
+
+Res<void> check_banks_against_xen(const DiscoveredDt& dt) {
+  if (!dt.xen.present) return {};
+  const PhysRange magic = boards::xen_arm64::kMagic;
+  for (const PhysRange& b : dt.ram()) {
+    if (b.overlaps(magic))
+      return MB_ERR(ErrorCode::kOverlap, "dt-memory-magic", "RAM bank [%#llx, %#llx) overlaps GUEST_MAGIC [%#llx, %#llx)",
+                    static_cast<ull>(b.base.value), static_cast<ull>(b.end().value),
+                    static_cast<ull>(magic.base.value), static_cast<ull>(magic.end().value));
+    if (b.overlaps(dt.xen.grant_table))
+      return MB_ERR(ErrorCode::kOverlap, "dt-memory-gnttab",
+                    "RAM bank [%#llx, %#llx) overlaps the grant table [%#llx, %#llx) of /hypervisor",
+                    static_cast<ull>(b.base.value), static_cast<ull>(b.end().value),
+                    static_cast<ull>(dt.xen.grant_table.base.value), static_cast<ull>(dt.xen.grant_table.end().value));
+  }
+  return {};
+}
+
+Res<void> discover_stdout(const void* fdt, int chosen, DiscoveredDt& dt) {
+  const char* path = MB_TRY(string_prop(fdt, chosen, "stdout-path", "dt-chosen-stdout"));
+  if (path == nullptr) path = MB_TRY(string_prop(fdt, chosen, "linux,stdout-path", "dt-chosen-stdout"));
+  if (path == nullptr) return {};
+  DtStdout& out = dt.stdout_path;
+  out.path = path;
+  const char* colon = strchr(path, ':');
+  out.path_len = colon ? static_cast<size_t>(colon - path) : strlen(path);
+  out.options = colon ? colon + 1 : nullptr;
+  // Resolves an alias when the path does not start with '/'.
+  const int node = fdt_path_offset_namelen(fdt, path, static_cast<int>(out.path_len));
+  if (node < 0) return {};
+  out.found = true;
+  out.pl011 = fdt_node_check_compatible(fdt, node, "arm,pl011") == 0;
+  const Cells cells = MB_TRY(cells_of(fdt, fdt_parent_offset(fdt, node)));
+  bool first = true;
+  return for_each_reg(fdt, node, cells, "dt-stdout-reg", [&](PhysRange r) -> Res<void> {
+    if (first) out.reg = r;
+    first = false;
+    return {};
+  });
+}
+
+Res<void> discover_chosen(const void* fdt, DiscoveredDt& dt) {
+  const int chosen = fdt_path_offset(fdt, "/chosen");
+  if (chosen < 0) return {};
+  dt.bootargs = MB_TRY(string_prop(fdt, chosen, "bootargs", "dt-chosen-bootargs"));
+
+  uint64_t start = 0, end = 0;
+  const bool has_start = MB_TRY(u32_or_u64(fdt, chosen, "linux,initrd-start", &start));
+  const bool has_end = MB_TRY(u32_or_u64(fdt, chosen, "linux,initrd-end", &end));
+  if (has_start != has_end)
+    return MB_ERR(ErrorCode::kBadInput, "dt-chosen-initrd", "/chosen has linux,initrd-%s (%#llx) but no linux,initrd-%s",
+                  has_start ? "start" : "end", static_cast<ull>(has_start ? start : end), has_start ? "end" : "start");
+  if (has_start) {
+    if (end < start)
+      return MB_ERR(ErrorCode::kBadInput, "dt-chosen-initrd", "/chosen linux,initrd-end %#llx is below linux,initrd-start %#llx",
+                    static_cast<ull>(end), static_cast<ull>(start));
+    dt.payload = PhysRange{GuestPhys{start}, end - start};
+  }
+  return discover_stdout(fdt, chosen, dt);
+}
+
+Res<void> add_reservation(const void* fdt, DiscoveredDt& dt, DtReservation r) {
+  if (r.range.empty()) return {};
+  if (dt.reserved_count == DiscoveredDt::kMaxReserved)
+    return MB_ERR(ErrorCode::kUnsupported, "dt-reserved", "reservation [%#llx, %#llx) is one more than the %zu supported",
+                  static_cast<ull>(r.range.base.value), static_cast<ull>(r.range.end().value),
+                  DiscoveredDt::kMaxReserved);
+  (void)fdt;
+  dt.reserved[dt.reserved_count++] = r;
+  return {};
+}
+
+Res<void> discover_reserved(const void* fdt, DiscoveredDt& dt) {
+  const int n = fdt_num_mem_rsv(fdt);
+  if (n < 0)
+    return MB_ERR(ErrorCode::kBadInput, "dt-memreserve", "memreserve block: %s", fdt_strerror(n));
+  for (int i = 0; i < n; ++i) {
+    uint64_t addr = 0, size = 0;
+    const int rc = fdt_get_mem_rsv(fdt, i, &addr, &size);
+    if (rc != 0) return MB_ERR(ErrorCode::kBadInput, "dt-memreserve", "memreserve entry %d: %s", i, fdt_strerror(rc));
+    if (size != 0 && addr + size <= addr)
+      return MB_ERR(ErrorCode::kBadInput, "dt-memreserve", "memreserve entry %d [%#llx, +%#llx) wraps past 2^64", i,
+                    static_cast<ull>(addr), static_cast<ull>(size));
+    MB_CHECK(add_reservation(fdt, dt, DtReservation{PhysRange{GuestPhys{addr}, size}, DtReservation::Source::kMemreserve}));
+  }
+
+  const int parent = fdt_path_offset(fdt, "/reserved-memory");
+  if (parent < 0) return {};
+  const Cells cells = MB_TRY(cells_of(fdt, parent));
+  int child;
+  fdt_for_each_subnode(child, fdt, parent) {
+    if (!enabled(fdt, child)) continue;
+    const char* name = name_of(fdt, child);
+    const bool no_map = fdt_getprop(fdt, child, "no-map", nullptr) != nullptr;
+    // Nodes with only "size" ask the OS to allocate: nothing is placed yet.
+    MB_CHECK(for_each_reg(fdt, child, cells, "dt-reserved-reg", [&](PhysRange r) -> Res<void> {
+      return add_reservation(fdt, dt, DtReservation{r, DtReservation::Source::kReservedMemoryNode, name, no_map});
+    }));
+  }
+  return {};
+}
+
+}  // namespace
+
+uint64_t DiscoveredDt::ram_total() const {
+  uint64_t t = 0;
+  for (const PhysRange& b : ram()) t += b.size;
+  return t;
+}
+
+Res<DiscoveredDt> discover(const void* fdt, size_t buffer_size) {
+  MB_CHECK(check_blob(fdt, buffer_size));
+  DiscoveredDt dt;
+  dt.total_size = fdt_totalsize(fdt);
+  MB_CHECK(discover_memory(fdt, dt));
+  MB_CHECK(discover_hypervisor(fdt, dt));
+  MB_CHECK(check_banks_against_xen(dt));
+  MB_CHECK(discover_chosen(fdt, dt));
+  MB_CHECK(discover_reserved(fdt, dt));
+  return dt;
+}
+
+}  // namespace mb::loader

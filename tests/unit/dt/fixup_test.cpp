@@ -1,0 +1,182 @@
+#include <libfdt.h>
+
+#include <cstring>
+#include <string>
+
+#include "dt_test_support.h"
+#include "magicboot/loader/dt.h"
+#include "magicboot/loader/dt_fixup.h"
+
+namespace mb::loader {
+namespace {
+
+using testing::Blob;
+using testing::compile_dts;
+
+PhysRange R(uint64_t base, uint64_t size) { return PhysRange{GuestPhys{base}, size}; }
+
+struct Built {
+  Blob out;
+  size_t size = 0;
+};
+
+Built build(const Blob& in, const FixupParams& p, size_t cap = 64 * 1024) {
+  Built b;
+  b.out.words.assign(cap / 8, 0xa5a5a5a5a5a5a5a5ull);
+  auto r = build_kernel_dt(in.data(), b.out.data(), cap, p);
+  EXPECT_TRUE(r.ok()) << r.error().check << ": " << r.error().detail;
+  if (r.ok()) b.size = *r;
+  b.out.size = b.size;
+  return b;
+}
+
+std::string prop_bytes(const void* fdt, const char* path, const char* name) {
+  const int node = fdt_path_offset(fdt, path);
+  if (node < 0) return "<no node>";
+  int len = 0;
+  const char* p = static_cast<const char*>(fdt_getprop(fdt, node, name, &len));
+  return p ? std::string(p, static_cast<size_t>(len)) : "<absent>";
+}
+
+// Every property of the node at `path`, name=value, in order.
+std::string node_dump(const void* fdt, const char* path) {
+  const int node = fdt_path_offset(fdt, path);
+  if (node < 0) return "<no node>";
+  std::string s;
+  int prop;
+  fdt_for_each_property_offset(prop, fdt, node) {
+    const char* name = nullptr;
+    int len = 0;
+    const char* v = static_cast<const char*>(fdt_getprop_by_offset(fdt, prop, &name, &len));
+    s += std::string(name) + "=" + std::string(v, static_cast<size_t>(len)) + ";";
+  }
+  return s;
+}
+
+// The offset of `value` as a big-endian word anywhere in the blob, or -1.
+// Cells and memreserve entries are 4-byte aligned: only those offsets count.
+long find_be(const Built& b, uint64_t value, int bytes) {
+  uint8_t pat[8];
+  for (int i = 0; i < bytes; ++i) pat[i] = static_cast<uint8_t>(value >> (8 * (bytes - 1 - i)));
+  const uint8_t* p = b.out.bytes();
+  for (size_t i = 0; i + static_cast<size_t>(bytes) <= b.size; i += 4)
+    if (memcmp(p + i, pat, static_cast<size_t>(bytes)) == 0) return static_cast<long>(i);
+  return -1;
+}
+
+TEST(FixupTest, RoundTripNewInitrdAndBootargs) {
+  Blob in = compile_dts(testing::kDom0lessDts);
+  FixupParams p;
+  p.bootargs = "console=hvc0 rdinit=/init";
+  p.initrd = R(0x46000000, 0x345000);
+  Built b = build(in, p);
+  ASSERT_GT(b.size, 0u);
+  EXPECT_EQ(fdt_totalsize(b.out.data()), b.size);
+
+  auto d = discover(b.out.data(), b.size);
+  ASSERT_TRUE(d.ok()) << d.error().detail;
+  EXPECT_STREQ(d->bootargs, "console=hvc0 rdinit=/init");
+  EXPECT_EQ(d->payload, p.initrd);
+  // 64-bit cells.
+  EXPECT_EQ(prop_bytes(b.out.data(), "/chosen", "linux,initrd-start").size(), 8u);
+  EXPECT_EQ(prop_bytes(b.out.data(), "/chosen", "linux,initrd-end").size(), 8u);
+  // /hypervisor, /memory and the UART pass through byte for byte.
+  for (const char* path : {"/hypervisor", "/memory@40000000", "/sbsa-uart@22000000", "/aliases"})
+    EXPECT_EQ(node_dump(b.out.data(), path), node_dump(in.data(), path)) << path;
+  EXPECT_EQ(prop_bytes(b.out.data(), "/chosen", "stdout-path"), std::string("serial0:115200n8", 17));
+  EXPECT_TRUE(d->xen.present);
+  EXPECT_EQ(d->xen.grant_table, R(0x38000000, 0x1000000));
+  EXPECT_EQ(d->xen.evtchn_intid, 31u);
+  ASSERT_EQ(d->bank_count, 1u);
+  EXPECT_EQ(d->banks[0], R(0x40000000, 0x8000000));
+
+  // Nothing points at the old payload [0x42000000, 0x42c00000) any more: its
+  // memreserve and the reserved-memory node inside it are gone, the others
+  // stay.
+  ASSERT_EQ(d->reserved_count, 2u);
+  EXPECT_EQ(d->reserved[0].range, R(0x47ff0000, 0x10000));
+  EXPECT_STREQ(d->reserved[1].name, "shm@47000000");
+  EXPECT_EQ(find_be(b, 0x42000000, 4), -1);
+  EXPECT_EQ(find_be(b, 0x42c00000, 4), -1);
+  EXPECT_EQ(find_be(b, 0x42400000, 4), -1);
+}
+
+TEST(FixupTest, NoInitrdRemovesTheProperties) {
+  Blob in = compile_dts(testing::kDom0lessDts);
+  Built b = build(in, FixupParams{});
+  auto d = discover(b.out.data(), b.size);
+  ASSERT_TRUE(d.ok()) << d.error().detail;
+  EXPECT_TRUE(d->payload.empty());
+  EXPECT_EQ(prop_bytes(b.out.data(), "/chosen", "linux,initrd-start"), "<absent>");
+  EXPECT_EQ(prop_bytes(b.out.data(), "/chosen", "linux,initrd-end"), "<absent>");
+  // Without a command line of its own the caller keeps /chosen's.
+  EXPECT_STREQ(d->bootargs, "console=ttyAMA0 root=/dev/ram");
+  EXPECT_EQ(find_be(b, 0x42000000, 4), -1);
+}
+
+TEST(FixupTest, ReservationsForTheKernelAreAdded) {
+  Blob in = compile_dts(testing::kDom0lessDts);
+  const PhysRange keep[] = {R(0x40000000, 0x200000)};
+  FixupParams p;
+  p.reserve = keep;
+  Built b = build(in, p);
+  auto d = discover(b.out.data(), b.size);
+  ASSERT_TRUE(d.ok());
+  ASSERT_EQ(d->reserved_count, 3u);
+  EXPECT_EQ(d->reserved[0].range, R(0x47ff0000, 0x10000));
+  EXPECT_EQ(d->reserved[1].range, R(0x40000000, 0x200000));
+}
+
+TEST(FixupTest, OneCellTreeWithoutChosen) {
+  Blob in = compile_dts(R"(/dts-v1/;
+/ {
+  #address-cells = <1>;
+  #size-cells = <1>;
+  memory@40000000 { device_type = "memory"; reg = <0x40000000 0x4000000>; };
+};
+)");
+  FixupParams p;
+  p.bootargs = "console=ttyAMA0";
+  p.initrd = R(0x43000000, 0x1000);
+  Built b = build(in, p);
+  auto d = discover(b.out.data(), b.size);
+  ASSERT_TRUE(d.ok()) << d.error().detail;
+  EXPECT_STREQ(d->bootargs, "console=ttyAMA0");
+  EXPECT_EQ(d->payload, R(0x43000000, 0x1000));
+  EXPECT_EQ(d->banks[0], R(0x40000000, 0x4000000));
+  // A tree with neither command line nor initrd stays without /chosen data.
+  Built plain = build(in, FixupParams{});
+  auto dp = discover(plain.out.data(), plain.size);
+  ASSERT_TRUE(dp.ok());
+  EXPECT_EQ(dp->bootargs, nullptr);
+  EXPECT_TRUE(dp->payload.empty());
+}
+
+TEST(FixupTest, TooSmallOutputSaysHowMuchIsNeeded) {
+  Blob in = compile_dts(testing::kDom0lessDts);
+  std::vector<uint64_t> out(in.size / 8);
+  FixupParams p;
+  p.bootargs = "a much longer command line than the one that was there before it, to need more room";
+  auto r = build_kernel_dt(in.data(), out.data(), out.size() * 8, p);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kNoMemory);
+  EXPECT_STREQ(r.error().check, "dt-fixup-space");
+  // Just enough for the copy, not for the longer bootargs.
+  std::vector<uint64_t> tight((in.size + 7) / 8 + 1);
+  auto t = build_kernel_dt(in.data(), tight.data(), tight.size() * 8, p);
+  ASSERT_FALSE(t.ok());
+  EXPECT_STREQ(t.error().check, "dt-fixup-space");
+}
+
+TEST(FixupTest, BadInputAndOverlap) {
+  std::vector<uint64_t> junk(64, 0x1234567890abcdefull), out(1024);
+  auto r = build_kernel_dt(junk.data(), out.data(), out.size() * 8, FixupParams{});
+  EXPECT_STREQ(r.error().check, "dt-fixup-input");
+  Blob in = compile_dts(testing::kDom0lessDts);
+  in.words.resize(in.words.size() * 4);
+  auto o = build_kernel_dt(in.data(), in.bytes() + 8, in.size, FixupParams{});
+  EXPECT_STREQ(o.error().check, "dt-fixup-overlap");
+}
+
+}  // namespace
+}  // namespace mb::loader
