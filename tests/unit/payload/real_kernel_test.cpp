@@ -98,7 +98,7 @@ TEST_F(RealKernel, GzipHeaderAndInflateToGuest) {
   double s = std::chrono::duration<double>(t1 - t0).count();
   double mbps = static_cast<double>(image_.size()) / 1e6 / s;
   std::cout << "gunzip_to_guest: " << image_.size() << " bytes (" << gz.size() << " compressed) in "
-            << s << " s = " << mbps << " MB/s output\n";
+            << s << " s = " << mbps << " MB/s output, arena peak " << arena.peak() << " bytes\n";
   RecordProperty("gunzip_mb_per_s", std::to_string(mbps));
 }
 
