@@ -1,0 +1,122 @@
+#include "magicboot/loader/boot.h"
+
+#include "magicboot/loader/report.h"
+#include "magicboot/print.h"
+#include "steps.h"
+
+namespace mb::loader {
+namespace {
+
+// Times each stage and prints one line per stage as it ends.
+class StageClock {
+ public:
+  StageClock(Platform& p, BootReport& r) : p_(p), r_(r), last_(p.cpu.counter()) {}
+  void end(Stage s) {
+    uint64_t now = p_.cpu.counter();
+    r_.stage_ticks[static_cast<unsigned>(s)] = now - last_;
+    last_ = now;
+  }
+
+ private:
+  Platform& p_;
+  BootReport& r_;
+  uint64_t last_;
+};
+
+Res<void> run_steps(Platform& p, GuestPhys dtb, Arena& arena, const BootOptions& opts,
+                    magic::SharedInfo& si, BootReport& r) {
+  Console& c = p.console;
+  StageClock clock(p, r);
+
+  MB_CHECK(steps::discover_dt(p.mem, dtb, r));
+  clock.end(Stage::kDiscover);
+  print(c, "magicboot: discover: DT %#llx (%llu B), %zu RAM bank(s) %llu MiB, payload [%#llx, %#llx), %s\n",
+        (unsigned long long)dtb.value, (unsigned long long)r.incoming_dt.size, r.dt.bank_count,
+        (unsigned long long)(r.dt.ram_total() >> 20), (unsigned long long)r.dt.payload.base.value,
+        (unsigned long long)r.dt.payload.end().value, r.dt.xen.present ? "Xen guest" : "no hypervisor");
+
+  MB_CHECK(steps::build_ledger(p.layout, r));
+  clock.end(Stage::kLedger);
+
+  MB_CHECK(steps::open_xen(p, opts, si, r));
+  clock.end(Stage::kXen);
+  if (r.xen.present) {
+    if (r.xen.mapped)
+      print(c, "magicboot: xen %u.%u: shared_info mapped at GFN %#llx (%s)\n", r.xen.version >> 16,
+            r.xen.version & 0xffff, (unsigned long long)r.xen.slot.gfn.value, magic::to_string(r.xen.slot.source));
+    else
+      print(c, "magicboot: xen: shared_info not mapped: %s: %s (booting on without it)\n",
+            r.xen.map_error.check, r.xen.map_error.detail);
+  }
+
+  steps::PayloadView pv = MB_TRY(steps::identify(p.mem, arena, opts, r));
+  clock.end(Stage::kPayload);
+  print(c, "magicboot: payload: %s, kernel %s %llu B, text_offset %#llx, image_size %#llx%s\n",
+        to_string(r.payload_kind), to_string(r.kernel_compression), (unsigned long long)r.kernel_file_size,
+        (unsigned long long)r.image.text_offset, (unsigned long long)r.image.image_size,
+        pv.payload.ramdisk.size ? ", with ramdisk" : "");
+
+  size_t dt_capacity = steps::kernel_dt_capacity(r, opts);
+  MB_CHECK(steps::plan(pv, dt_capacity, r));
+  clock.end(Stage::kPlan);
+  print(c, "magicboot: plan: kernel %#llx%s, DTB %#llx, initrd %#llx+%#llx\n",
+        (unsigned long long)r.kernel.base.value, r.kernel_zero_copy ? " (in place, zero-copy)" : "",
+        (unsigned long long)r.dtb.base.value, (unsigned long long)r.initrd.base.value,
+        (unsigned long long)r.initrd.size);
+
+  MB_CHECK(steps::load(p.mem, arena, pv, opts.progress, r));
+  clock.end(Stage::kLoad);
+
+  MB_CHECK(steps::fixup(p.mem, arena, opts, dt_capacity, r));
+  clock.end(Stage::kFixup);
+
+  MB_CHECK(steps::quiesce(p.hyp, si, r));
+  clock.end(Stage::kQuiesce);
+  return {};
+}
+
+}  // namespace
+
+const char* to_string(SharedInfoStrategy s) {
+  return s == SharedInfoStrategy::kMagic ? "magic" : "ram-legacy";
+}
+
+const char* to_string(Stage s) {
+  static constexpr const char* kNames[] = {"discover", "ledger", "xen",   "payload",
+                                           "plan",     "load",   "fixup", "quiesce"};
+  unsigned i = static_cast<unsigned>(s);
+  return i < kStageCount ? kNames[i] : "?";
+}
+
+const char* BootReport::verdict() const {
+  if (self_check_skipped) return "unchecked";
+  return finding_count == 0 ? "clean" : "unsafe";
+}
+
+Res<void> prepare(Platform& p, GuestPhys dtb, Arena& arena, const BootOptions& opts, BootReport& r) {
+  r.strategy = opts.strategy;
+  magic::SharedInfo si;
+  auto result = run_steps(p, dtb, arena, opts, si, r);
+  if (!result.ok() && si.mapped() && !si.removed() && opts.strategy == SharedInfoStrategy::kMagic) {
+    // A failed boot leaves nothing of Xen's mapped behind it.
+    if (si.remove(p.hyp).ok()) r.xen.removed = true;
+  }
+  return result;
+}
+
+Res<void> boot(Platform& p, GuestPhys dtb, Arena& arena, const BootOptions& opts, BootReport& r) {
+  MB_CHECK(prepare(p, dtb, arena, opts, r));
+  print_report(p.console, r);
+  print_handover_json(p.console, r);
+  if (r.finding_count != 0)
+    return MB_ERR(ErrorCode::kInvariant, r.findings[0].check, "%s (not jumping)", r.findings[0].detail);
+  p.cpu.clean_to_poc(r.kernel);
+  p.cpu.clean_to_poc(r.dtb);
+  if (!r.initrd.empty()) p.cpu.clean_to_poc(r.initrd);
+  print(p.console, "Starting kernel at %#llx, DTB %#llx ...\n", (unsigned long long)r.kernel.base.value,
+        (unsigned long long)r.dtb.base.value);
+  p.cpu.jump(Handover{r.kernel.base, r.dtb.base});
+  return {};
+}
+
+}  // namespace mb::loader

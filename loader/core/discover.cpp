@@ -1,0 +1,29 @@
+#include <libfdt.h>
+
+#include "steps.h"
+#include "magicboot/loader/dt_fixup.h"
+
+namespace mb::loader::steps {
+
+Res<void> discover_dt(GuestMemory& mem, GuestPhys dtb, BootReport& r) {
+  if (!dtb.is_aligned(8))
+    return MB_ERR(ErrorCode::kBadInput, "dt-address", "device tree at %#llx is not 8-byte aligned",
+                  (unsigned long long)dtb.value);
+  const uint8_t* head = MB_TRY(mem.view(dtb, sizeof(fdt_header)));
+  if (fdt_magic(head) != FDT_MAGIC)
+    return MB_ERR(ErrorCode::kBadInput, "dt-magic", "no device tree at %#llx (magic %#x)",
+                  (unsigned long long)dtb.value, (unsigned)fdt_magic(head));
+  size_t total = fdt_totalsize(head);
+  if (total < sizeof(fdt_header) || total > kMaxKernelDtSize)
+    return MB_ERR(ErrorCode::kBadInput, "dt-size", "device tree at %#llx claims %zu bytes (limit %zu)",
+                  (unsigned long long)dtb.value, total, kMaxKernelDtSize);
+  const uint8_t* blob = MB_TRY(mem.view(dtb, total));
+  r.dt = MB_TRY(discover(blob, total));
+  r.incoming_dt = PhysRange{dtb, total};
+  if (r.dt.payload.empty())
+    return MB_ERR(ErrorCode::kBadInput, "no-payload",
+                  "/chosen has no linux,initrd-start/-end: nothing to boot (give the payload as the ramdisk module)");
+  return {};
+}
+
+}  // namespace mb::loader::steps

@@ -1,0 +1,59 @@
+#include "boards/xen_arm64/board.h"
+#include "steps.h"
+
+namespace mb::loader::steps {
+namespace {
+
+bool in_ram(const DiscoveredDt& dt, PhysRange range) {
+  for (const PhysRange& bank : dt.ram())
+    if (bank.contains(range)) return true;
+  return false;
+}
+
+bool touches_ram(const DiscoveredDt& dt, PhysRange range) {
+  for (const PhysRange& bank : dt.ram())
+    if (bank.overlaps(range)) return true;
+  return false;
+}
+
+// A range in RAM is claimed; one wholly outside RAM is recorded as such.
+Res<void> claim_anywhere(MemoryLedger& l, const DiscoveredDt& dt, PhysRange range, RangeType type) {
+  if (range.empty()) return {};
+  if (!touches_ram(dt, range)) return l.add_outside_ram(range, type);
+  return l.claim(range, type);
+}
+
+}  // namespace
+
+Res<void> build_ledger(const LoaderLayout& layout, BootReport& r) {
+  MemoryLedger& l = r.ledger;
+  const DiscoveredDt& dt = r.dt;
+  for (const PhysRange& bank : dt.ram()) MB_CHECK(l.add_ram(bank));
+  if (dt.xen.present) {
+    namespace xa = boards::xen_arm64;
+    MB_CHECK(l.add_outside_ram(xa::kMagic, RangeType::kMagic));
+    PhysRange gnttab = dt.xen.grant_table.empty() ? xa::kGntTab : dt.xen.grant_table;
+    MB_CHECK(l.add_outside_ram(gnttab, RangeType::kGrantTable));
+  }
+  for (const DtReservation& res : dt.reservations()) {
+    // A reservation may repeat one already made (memreserve and a node).
+    if (in_ram(dt, res.range) && !l.is_free(res.range)) {
+      const LedgerRange* at = l.find(res.range.base);
+      if (at && at->type == RangeType::kReserved && at->range.contains(res.range)) continue;
+    }
+    MB_CHECK(claim_anywhere(l, dt, res.range, RangeType::kReserved));
+  }
+  MB_CHECK(claim_anywhere(l, dt, layout.image, RangeType::kLoaderImage));
+  MB_CHECK(claim_anywhere(l, dt, layout.stack, RangeType::kLoaderStack));
+  MB_CHECK(claim_anywhere(l, dt, layout.heap, RangeType::kLoaderHeap));
+  MB_CHECK(l.claim(r.incoming_dt, RangeType::kIncomingDt));
+  if (!in_ram(dt, dt.payload))
+    return MB_ERR(ErrorCode::kBadInput, "payload-outside-ram",
+                  "payload [%#llx, %#llx) does not lie within one RAM bank",
+                  (unsigned long long)dt.payload.base.value, (unsigned long long)dt.payload.end().value);
+  MB_CHECK(l.claim(dt.payload, RangeType::kPayload));
+  r.payload = dt.payload;
+  return {};
+}
+
+}  // namespace mb::loader::steps

@@ -1,0 +1,83 @@
+// Placement per Linux's arm64 booting.rst: the kernel at a 2 MiB-aligned base
+// + text_offset with image_size bytes free, below 2^48 (and in the lowest
+// bank unless flag bit 3 says "anywhere"); the DTB 8-byte aligned, at most
+// 2 MiB, alone in its 2 MiB block; the initrd in RAM, overlapping nothing.
+//
+// Every destination is taken from free RAM in the ledger, so no destination
+// overlaps a source that is still needed: the load order cannot matter. The
+// one overlap allowed is the identity: a kernel already where it may run is
+// not moved (zero-copy), and an initrd already in RAM stays where it is.
+#include "magicboot/loader/dt_fixup.h"
+#include "steps.h"
+
+namespace mb::loader::steps {
+namespace {
+
+constexpr uint64_t kKernelAlign = uint64_t{2} << 20;
+constexpr uint64_t kAddressLimit = uint64_t{1} << 48;
+constexpr uint64_t kDtBlock = uint64_t{2} << 20;
+
+// The highest address the kernel may end at.
+GuestPhys kernel_limit(const BootReport& r) {
+  if (r.image.anywhere) return GuestPhys{kAddressLimit};
+  uint64_t end = r.dt.ram()[0].end().value;
+  return GuestPhys{end < kAddressLimit ? end : kAddressLimit};
+}
+
+bool can_run_in_place(const Payload& pl, const BootReport& r) {
+  if (pl.kernel_compression != Compression::kNone) return false;
+  GuestPhys entry = pl.kernel.addr;
+  if (entry.value < r.image.text_offset) return false;
+  if (((entry.value - r.image.text_offset) & (kKernelAlign - 1)) != 0) return false;
+  PhysRange need{entry, r.image.image_size};
+  if (need.end() > kernel_limit(r) || need.end() < entry) return false;
+  return !pl.ramdisk.range().overlaps(need);
+}
+
+}  // namespace
+
+size_t kernel_dt_capacity(const BootReport& r, const BootOptions& opts) {
+  size_t args = opts.bootargs ? __builtin_strlen(opts.bootargs) + 1 : 0;
+  return r.incoming_dt.size + kFixupSlack + args;
+}
+
+Res<void> plan(const PayloadView& pv, size_t dt_capacity, BootReport& r) {
+  const Payload& pl = pv.payload;
+  MemoryLedger& l = r.ledger;
+
+  // The payload as a whole becomes free; what is still needed of it is
+  // claimed again piece by piece, so the rest can hold the kernel or DTB.
+  MB_CHECK(l.release(r.payload, RangeType::kPayload));
+  if (pl.ramdisk.size != 0) {
+    MB_CHECK(l.claim(pl.ramdisk.range(), RangeType::kInitrd));
+    r.initrd = pl.ramdisk.range();
+    r.initrd_zero_copy = true;
+  }
+
+  const uint64_t image_size = r.image.image_size;
+  PhysRange in_place{pl.kernel.addr, image_size};
+  if (can_run_in_place(pl, r) && l.claim(in_place, RangeType::kKernel).ok()) {
+    r.kernel = in_place;
+    r.kernel_zero_copy = true;
+  } else {
+    MB_CHECK(l.claim(pl.kernel.range(), RangeType::kPayload));  // the source, until loaded
+    uint64_t span = r.image.text_offset + image_size;
+    GuestPhys base = MB_TRY(l.allocate(span, kKernelAlign, kernel_limit(r), RangeType::kKernel));
+    r.kernel = PhysRange{base + r.image.text_offset, image_size};
+  }
+
+  if (dt_capacity > kMaxKernelDtSize)
+    return MB_ERR(ErrorCode::kUnsupported, "dtb-size", "the kernel's DT needs %zu bytes, over the 2 MiB limit",
+                  dt_capacity);
+  // Alone in a 2 MiB block when one is free; otherwise page-aligned (the
+  // kernel maps the DTB through a fixmap of its own, either works).
+  GuestPhys ram_top = r.dt.ram()[r.dt.bank_count - 1].end();
+  auto block = l.allocate(kDtBlock, kDtBlock, ram_top, RangeType::kOutgoingDt, Placement::kHighest);
+  GuestPhys dtb = block.ok() ? *block
+                             : MB_TRY(l.allocate(align_up(dt_capacity, kPageSize), kPageSize, ram_top,
+                                                 RangeType::kOutgoingDt, Placement::kHighest));
+  r.dtb = PhysRange{dtb, dt_capacity};
+  return {};
+}
+
+}  // namespace mb::loader::steps

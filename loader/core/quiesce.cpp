@@ -1,0 +1,75 @@
+// Step 8: undo what Xen would keep writing to, then check the handover from
+// the loader's own books. The model's validator checks the same from Xen's
+// side; this is what the firmware can know by itself.
+#include <cstdarg>
+#include <cstdio>
+
+#include "steps.h"
+
+namespace mb::loader::steps {
+namespace {
+
+constexpr uint64_t kAddressLimit = uint64_t{1} << 48;
+
+[[gnu::format(printf, 3, 4)]] void add(BootReport& r, const char* check, const char* fmt, ...) {
+  if (r.finding_count >= sizeof r.findings / sizeof r.findings[0]) return;
+  SelfFinding& f = r.findings[r.finding_count++];
+  f.check = check;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(f.detail, sizeof f.detail, fmt, ap);
+  va_end(ap);
+}
+
+bool in_one_bank(const DiscoveredDt& dt, PhysRange range) {
+  for (const PhysRange& bank : dt.ram())
+    if (bank.contains(range)) return true;
+  return false;
+}
+
+void check_handover(BootReport& r) {
+  const XenSession& x = r.xen;
+  if (x.mapped && !x.removed)
+    add(r, "no-xen-page-in-ram", "shared_info still mapped at GFN %#llx", (unsigned long long)x.slot.gfn.value);
+  if (x.slot_found) {
+    PhysRange page = range_of_pages(x.slot.gfn, 1);
+    for (const PhysRange& bank : r.dt.ram())
+      if (bank.overlaps(page))
+        add(r, "no-xen-page-in-ram", "shared_info GFN %#llx lies in RAM", (unsigned long long)x.slot.gfn.value);
+  }
+  for (const LedgerRange& lr : r.ledger.ranges())
+    if (lr.in_ram && (lr.type == RangeType::kMagic || lr.type == RangeType::kGrantTable))
+      add(r, "no-xen-page-in-ram", "%s range at %#llx is in RAM", to_string(lr.type),
+          (unsigned long long)lr.range.base.value);
+  if (r.ledger.total_ram() != r.dt.ram_total())
+    add(r, "no-ram-hole", "ledger holds %llu bytes of RAM, the DT says %llu",
+        (unsigned long long)r.ledger.total_ram(), (unsigned long long)r.dt.ram_total());
+  if (r.kernel.end().value > kAddressLimit || !in_one_bank(r.dt, r.kernel))
+    add(r, "addressable-layout", "kernel [%#llx, %#llx) is not in RAM below 2^48",
+        (unsigned long long)r.kernel.base.value, (unsigned long long)r.kernel.end().value);
+  if (!r.dtb.base.is_aligned(8) || r.dtb.size > (uint64_t{2} << 20) || !in_one_bank(r.dt, r.dtb))
+    add(r, "addressable-layout", "DTB [%#llx, +%#llx) is not 8-byte aligned, <= 2 MiB, in RAM",
+        (unsigned long long)r.dtb.base.value, (unsigned long long)r.dtb.size);
+  if (!r.initrd.empty() && !in_one_bank(r.dt, r.initrd))
+    add(r, "addressable-layout", "initrd [%#llx, %#llx) is not in RAM",
+        (unsigned long long)r.initrd.base.value, (unsigned long long)r.initrd.end().value);
+  if (r.kernel.overlaps(r.dtb) || r.kernel.overlaps(r.initrd) || r.dtb.overlaps(r.initrd))
+    add(r, "addressable-layout", "kernel, DTB and initrd overlap");
+}
+
+}  // namespace
+
+Res<void> quiesce(Hypercalls& h, magic::SharedInfo& si, BootReport& r) {
+  if (r.strategy == SharedInfoStrategy::kRamLegacy) {
+    r.self_check_skipped = true;  // U-Boot checks nothing; that is the point
+    return {};
+  }
+  if (si.mapped()) {
+    MB_CHECK(si.remove(h));
+    r.xen.removed = si.removed();
+  }
+  check_handover(r);
+  return {};
+}
+
+}  // namespace mb::loader::steps

@@ -1,0 +1,124 @@
+#include "magicboot/loader/report.h"
+
+#include <cstdio>
+
+#include "magicboot/print.h"
+
+namespace mb::loader {
+namespace {
+
+using ull = unsigned long long;
+
+const char* fate(const XenSession& x) {
+  if (!x.present) return "no hypervisor";
+  if (x.map_failed) return "not mapped";
+  if (x.removed) return "removed before handover";
+  return x.mapped ? "STILL MAPPED" : "not mapped";
+}
+
+void range_line(Console& c, const char* name, PhysRange r, const char* how) {
+  if (r.empty()) {
+    print(c, "  %-8s none\n", name);
+    return;
+  }
+  print(c, "  %-8s [%#011llx, %#011llx) %8llu KiB  %s\n", name, (ull)r.base.value, (ull)r.end().value,
+        (ull)(r.size >> 10), how);
+}
+
+void json_range(Console& c, const char* name, PhysRange r) {
+  print(c, "\"%s\":{\"start\":%llu,\"size\":%llu}", name, (ull)r.base.value, (ull)r.size);
+}
+
+// Strings we emit come from the DT or our own tables: escape what JSON needs.
+void json_string(Console& c, const char* s) {
+  c.write("\"", 1);
+  for (; s && *s; ++s) {
+    char ch = *s;
+    if (ch == '"' || ch == '\\') {
+      char esc[2] = {'\\', ch};
+      c.write(esc, 2);
+    } else if (static_cast<unsigned char>(ch) < 0x20) {
+      print(c, "\\u%04x", static_cast<unsigned>(ch));
+    } else {
+      c.write(&ch, 1);
+    }
+  }
+  c.write("\"", 1);
+}
+
+}  // namespace
+
+void print_report(Console& c, const BootReport& r) {
+  const XenSession& x = r.xen;
+  print(c, "magicboot handover report: %s (strategy %s)\n", r.verdict(), to_string(r.strategy));
+  if (x.present) {
+    print(c, "  xen      %u.%u (/hypervisor %u.%u)\n", x.version >> 16, x.version & 0xffff, x.major, x.minor);
+    if (x.slot_found)
+      print(c, "  shared_info GFN %#llx (%s): %s\n", (ull)x.slot.gfn.value, magic::to_string(x.slot.source), fate(x));
+    if (x.map_failed) print(c, "  shared_info map failed: %s: %s\n", x.map_error.check, x.map_error.detail);
+    if (x.wallclock_ok)
+      print(c, "  wallclock %llu.%09u s (wc_version %u)\n", (ull)x.wallclock.sec, x.wallclock.nsec, x.wallclock.version);
+    print(c, "  magic    console pfn %#llx evtchn %llu, xenstore pfn %#llx evtchn %llu\n", (ull)x.pfns.console_pfn,
+          (ull)x.pfns.console_evtchn, (ull)x.pfns.store_pfn, (ull)x.pfns.store_evtchn);
+  } else {
+    print(c, "  xen      none (no /hypervisor node): Xen steps skipped\n");
+  }
+  const char* kernel_how = r.kernel_zero_copy ? "in place (zero-copy)"
+                           : r.kernel_compression == Compression::kGzip ? "inflated" : "copied";
+  range_line(c, "kernel", r.kernel, kernel_how);
+  range_line(c, "initrd", r.initrd, r.initrd_zero_copy ? "in place" : "copied");
+  range_line(c, "dtb", r.dtb, "rewritten /chosen");
+  print(c, "  bootargs \"%s\"\n", r.bootargs ? r.bootargs : "");
+  print(c, "  memory ledger:\n");
+  for (const LedgerRange& lr : r.ledger.ranges()) {
+    char line[128];
+    format_ledger_range(line, sizeof line, lr);
+    print(c, "  %s\n", line);
+  }
+  print(c, "  stages (counter ticks):");
+  for (unsigned i = 0; i < kStageCount; ++i)
+    print(c, " %s %llu", to_string(static_cast<Stage>(i)), (ull)r.stage_ticks[i]);
+  print(c, "\n");
+  for (unsigned i = 0; i < r.finding_count; ++i)
+    print(c, "  FINDING %s: %s\n", r.findings[i].check, r.findings[i].detail);
+  if (r.self_check_skipped)
+    print(c, "  WARNING: strategy %s leaves shared_info mapped over RAM; the handover was not checked\n",
+          to_string(r.strategy));
+}
+
+void print_handover_json(Console& c, const BootReport& r) {
+  const XenSession& x = r.xen;
+  print(c, "MAGICBOOT-HANDOVER {\"verdict\":\"%s\",\"strategy\":\"%s\",", r.verdict(), to_string(r.strategy));
+  print(c, "\"xen\":{\"present\":%s,\"version\":\"%u.%u\"},", x.present ? "true" : "false", x.version >> 16,
+        x.version & 0xffff);
+  if (x.slot_found)
+    print(c, "\"shared_info\":{\"gfn\":%llu,\"source\":\"%s\",\"mapped\":%s,\"removed\":%s},", (ull)x.slot.gfn.value,
+          magic::to_string(x.slot.source), x.mapped ? "true" : "false", x.removed ? "true" : "false");
+  else
+    print(c, "\"shared_info\":null,");
+  print(c, "\"magic\":{\"console_pfn\":%llu,\"console_evtchn\":%llu,\"store_pfn\":%llu,\"store_evtchn\":%llu},",
+        (ull)x.pfns.console_pfn, (ull)x.pfns.console_evtchn, (ull)x.pfns.store_pfn, (ull)x.pfns.store_evtchn);
+  print(c, "\"payload\":{\"kind\":\"%s\",\"compression\":\"%s\",\"kernel_zero_copy\":%s},", to_string(r.payload_kind),
+        to_string(r.kernel_compression), r.kernel_zero_copy ? "true" : "false");
+  json_range(c, "kernel", r.kernel);
+  c.write(",", 1);
+  json_range(c, "initrd", r.initrd);
+  c.write(",", 1);
+  json_range(c, "dtb", r.dtb);
+  print(c, ",\"ram\":[");
+  for (size_t i = 0; i < r.dt.bank_count; ++i)
+    print(c, "%s{\"start\":%llu,\"size\":%llu}", i ? "," : "", (ull)r.dt.banks[i].base.value, (ull)r.dt.banks[i].size);
+  print(c, "],\"findings\":[");
+  for (unsigned i = 0; i < r.finding_count; ++i) {
+    if (i) c.write(",", 1);
+    char buf[200];
+    snprintf(buf, sizeof buf, "%s: %s", r.findings[i].check, r.findings[i].detail);
+    json_string(c, buf);
+  }
+  print(c, "],\"stages\":{");
+  for (unsigned i = 0; i < kStageCount; ++i)
+    print(c, "%s\"%s\":%llu", i ? "," : "", to_string(static_cast<Stage>(i)), (ull)r.stage_ticks[i]);
+  print(c, "}}\n");
+}
+
+}  // namespace mb::loader

@@ -1,0 +1,24 @@
+// The device tree Xen gives a domU, built with libfdt's sequential writer.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "magicboot/addr.h"
+
+namespace mb::sim {
+
+struct GuestDtSpec {
+  std::vector<PhysRange> ram;
+  std::vector<PhysRange> memreserve;
+  std::string bootargs;
+  PhysRange initrd;             // the payload module, as linux,initrd-start/-end
+  bool hypervisor = true;       // /hypervisor (xen,enhanced): Linux detects Xen by it
+  unsigned xen_major = 4, xen_minor = 17;
+};
+
+// A packed, valid FDT blob.
+std::vector<uint8_t> build_guest_dt(const GuestDtSpec& spec);
+
+}  // namespace mb::sim

@@ -1,0 +1,64 @@
+// magicboot-sim: the exact loader code booting a payload in a model domain
+// built the way Xen builds one, then judged by the validator and a Linux-like
+// next stage. The CLI (main.cpp) is a thin layer over run_sim().
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "magicboot/loader/boot.h"
+#include "magicboot/xen_stubs/model.h"
+#include "magicboot/xen_stubs/validator.h"
+
+namespace mb::sim {
+
+struct SimOptions {
+  std::vector<uint8_t> payload;      // the ramdisk module's bytes
+  uint64_t ram_mib = 1024;
+  model::DomainKind domain = model::DomainKind::kDom0less;
+  bool shared_info_param = false;    // our proposed HVM param (off: Xen 4.17)
+  loader::SharedInfoStrategy strategy = loader::SharedInfoStrategy::kMagic;
+  std::string bootargs;              // /chosen bootargs in the guest DT
+  std::string bootargs_override;     // given to the loader (wins over /chosen)
+  std::string fit_config;            // empty: the FIT's default
+  uint64_t payload_align = uint64_t{2} << 20;  // where the module starts
+  bool hypervisor_node = true;       // false: a DT without /hypervisor (bare)
+  bool progress = false;             // progress lines on stderr
+  // For bad-input tests: rewrite the guest DT bytes before the boot.
+  std::vector<uint8_t> (*mangle_dt)(std::vector<uint8_t>) = nullptr;
+  // Extra /memory banks ([base, size] pairs) replacing Xen's, for bad layouts.
+  std::vector<PhysRange> ram_override;
+  std::vector<PhysRange> memreserve;  // added to the guest DT
+  uint64_t payload_address = 0;       // nonzero: put the module exactly here
+};
+
+struct SimResult {
+  enum class Outcome { kClean, kViolation, kBadInput };
+  Outcome outcome = Outcome::kBadInput;
+  bool jumped = false;
+  Error error{};                 // when the loader refused to boot
+  std::string console;           // everything the loader printed
+  std::string handover_json;     // the MAGICBOOT-HANDOVER object (without the prefix)
+  loader::BootReport report;
+  model::HandoverView view;
+  std::vector<model::Finding> findings;
+  model::NextStageResult next;
+  GuestPhys dtb_in, payload_at;
+  uint64_t faults_before_jump = 0;
+  size_t touched_pages = 0;
+  double seconds = 0;
+
+  int exit_code() const { return outcome == Outcome::kClean ? 0 : outcome == Outcome::kViolation ? 1 : 2; }
+};
+
+SimResult run_sim(const SimOptions& o);
+
+// Where Xen puts the domU's DT and modules: the top of the first 128 MiB of
+// RAM (or of RAM, if smaller). Exposed for tests.
+struct DomainLayout {
+  GuestPhys dtb;
+  GuestPhys payload;
+};
+
+}  // namespace mb::sim

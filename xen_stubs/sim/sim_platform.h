@@ -1,0 +1,47 @@
+// The host side of the Platform seam for magicboot-sim (Console and Cpu; the
+// model supplies Hypercalls and GuestMemory).
+#pragma once
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "magicboot/loader/payload/progress.h"
+#include "magicboot/platform.h"
+
+namespace mb::sim {
+
+class CapturedConsole final : public Console {
+ public:
+  void write(const char* s, size_t len) override { text.append(s, len); }
+  std::string text;
+};
+
+class RecordingCpu final : public Cpu {
+ public:
+  uint64_t counter() override {
+    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                     std::chrono::steady_clock::now().time_since_epoch())
+                                     .count());
+  }
+  void clean_to_poc(PhysRange range) override { cleaned.push_back(range); }
+  void jump(const Handover& h) override {
+    handover = h;
+    jumped = true;
+  }
+  std::vector<PhysRange> cleaned;
+  Handover handover{};
+  bool jumped = false;
+};
+
+// Progress lines on stderr, so --json output on stdout stays clean.
+class StderrProgress final : public loader::Progress {
+ public:
+  void update(uint64_t done, uint64_t total) override {
+    std::fprintf(stderr, "magicboot-sim: inflating: %llu / %llu MiB\n", (unsigned long long)(done >> 20),
+                 (unsigned long long)(total >> 20));
+  }
+};
+
+}  // namespace mb::sim
