@@ -13,9 +13,20 @@ const char* kind_name(unsigned kind) {
   return kType[kind & 3];
 }
 
-const char* origin_name(unsigned kind) {
-  static constexpr const char* kOrigin[] = {"EL1/SP0", "EL1/SPx", "lower EL AArch64", "lower EL AArch32"};
-  return kOrigin[(kind >> 2) & 3];
+const char* vector_name(unsigned kind) {
+  static constexpr const char* kGroup[] = {"EL1/SP0", "EL1/SPx", "lower EL AArch64", "lower EL AArch32"};
+  return kGroup[(kind >> 2) & 3];
+}
+
+// SPSR.M: where the CPU was. (Xen injects aborts through the SPx vectors
+// even when the guest ran on SP0, so the vector alone is not the answer.)
+const char* mode_name(uint64_t spsr) {
+  switch (spsr & 0x1f) {
+    case 0x0: return "EL0t";
+    case 0x4: return "EL1t";
+    case 0x5: return "EL1h";
+    default: return "AArch32/other";
+  }
 }
 
 bool far_valid(uint64_t esr) {
@@ -90,8 +101,8 @@ void FaultReporter::report(unsigned kind, const ExceptionFrame& f) {
   if (reporting_) halt();  // faulted while reporting: the console itself is broken
   reporting_ = true;
   using ull = unsigned long long;
-  line("MAGICBOOT-FAULT %s exception from %s: %s", kind_name(kind), origin_name(kind),
-       exception_class_name(f.esr));
+  line("MAGICBOOT-FAULT %s exception in %s (vector %s): %s", kind_name(kind), mode_name(f.spsr),
+       vector_name(kind), exception_class_name(f.esr));
   line("  ESR %#llx  ELR %#llx  SPSR %#llx", ull(f.esr), ull(f.elr), ull(f.spsr));
   if (far_valid(f.esr)) {
     const uint64_t ec = f.esr >> 26;

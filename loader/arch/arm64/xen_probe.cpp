@@ -69,7 +69,11 @@ void run_xen_probe(FirmwarePlatform& fw) {
     if (add.ok()) {
       ranges.shared_info = PhysRange{gfn.addr(), kPageSize};
       auto* si = reinterpret_cast<volatile shared_info*>(static_cast<uintptr_t>(gfn.addr().value));
-      print(con, "shared_info: wc_version %u wc_sec %u\n", si->wc_version, si->wc_sec);
+      // wc_* is set when Xen learns the wall clock; vcpu 0's time info is
+      // what Xen keeps updating in any shared_info page, so it proves the
+      // mapping is live.
+      print(con, "shared_info: wc_version %u; vcpu0 time version %u system_time %llu ns\n", si->wc_version,
+            si->vcpu_info[0].time.version, static_cast<unsigned long long>(si->vcpu_info[0].time.system_time));
       auto rm = xen::remove_from_physmap(hyp, gfn);
       print(con, "shared_info: remove_from_physmap gfn %#llx rc=%ld\n",
             static_cast<unsigned long long>(gfn.value), rc_of(rm));
