@@ -248,10 +248,12 @@ TEST(DiscoverTest, CorruptedBlobsNeverCrash) {
 }
 
 TEST(DiscoverTest, NoChosenPayload) {
-  auto r = discover_blob(compile_dts(tree(R"(
+  // Strings point into the blob: keep it alive.
+  Blob b = compile_dts(tree(R"(
   memory@40000000 { device_type = "memory"; reg = <0x0 0x40000000 0x0 0x8000000>; };
   chosen { bootargs = "console=hvc0"; };
-)")));
+)"));
+  auto r = discover_blob(b);
   ASSERT_TRUE(r.ok()) << r.error().detail;
   EXPECT_TRUE(r->payload.empty());
   EXPECT_STREQ(r->bootargs, "console=hvc0");
