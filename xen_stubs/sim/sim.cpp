@@ -60,6 +60,12 @@ model::HandoverView view_of_handover(model::Model& m, const loader::BootReport& 
     }
   }
   if (v.ram.count == 0) v.ram = m.ram();  // unreadable DT: judge against Xen's RAM
+  // magicboot is gone after the jump: its image, stack and arena become the
+  // kernel's free RAM, and rightly so. What stays alive is only what the
+  // loader left for Xen to write to: a shared_info page it did not remove
+  // (the ram-legacy strategy allocates it in its heap, as U-Boot does).
+  if (r.xen.mapped && !r.xen.removed)
+    v.own_ranges.emplace_back("loader heap page left to Xen (shared_info)", range_of_pages(r.xen.slot.gfn, 1));
   return v;
 }
 
@@ -73,13 +79,14 @@ std::string extract_json(const std::string& console) {
 
 }  // namespace
 
-SimResult run_sim(const SimOptions& o) {
+SimResult run_sim(const SimOptions& o, const SimInspector& inspect) {
   auto t0 = std::chrono::steady_clock::now();
   SimResult res;
   model::DomainConfig cfg;
   cfg.kind = o.domain;
   cfg.ram_bytes = o.ram_mib * kMiB;
   cfg.shared_info_param = o.shared_info_param;
+  cfg.shared_info_magic_offset = o.shared_info_magic_offset;
   model::Model m(cfg);
 
   std::vector<PhysRange> ram = o.ram_override;
@@ -101,7 +108,7 @@ SimResult run_sim(const SimOptions& o) {
     return res;
   }
   GuestPhys payload_at = o.payload_address ? GuestPhys{o.payload_address} : layout->payload;
-  spec.initrd = PhysRange{payload_at, o.payload.size()};
+  spec.initrd = o.omit_initrd ? PhysRange{} : PhysRange{payload_at, o.payload.size()};
   std::vector<uint8_t> dt = build_guest_dt(spec);
   if (o.mangle_dt) dt = o.mangle_dt(std::move(dt));
   res.dtb_in = layout->dtb;
@@ -136,6 +143,7 @@ SimResult run_sim(const SimOptions& o) {
     res.error = booted.ok() ? Error::make(ErrorCode::kInvariant, "no-jump", "the loader returned without jumping")
                             : booted.error();
     res.outcome = SimResult::Outcome::kBadInput;
+    if (inspect) inspect(m, res);
     // Bad input must leave nothing behind: judge the domain as it is.
     // Only the memory-state invariants apply: there is no layout to judge.
     model::HandoverView v = view_of_handover(m, res.report);
@@ -146,6 +154,7 @@ SimResult run_sim(const SimOptions& o) {
     return res;
   }
   res.jumped = true;
+  if (inspect) inspect(m, res);
   res.view = view_of_handover(m, res.report);
   res.findings = model::validate(m, res.view);
   res.next = model::run_next_stage(m, res.view);
