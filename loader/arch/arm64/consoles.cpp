@@ -72,14 +72,5 @@ const char* FirmwareConsole::describe(char* buf, size_t len) const {
   return buf;
 }
 
-void print(Console& c, const char* fmt, ...) {
-  char buf[256];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(buf, sizeof buf, fmt, ap);
-  va_end(ap);
-  if (n <= 0) return;
-  c.write(buf, static_cast<size_t>(n) < sizeof buf ? static_cast<size_t>(n) : sizeof buf - 1);
-}
 
 }  // namespace mb::arm64

@@ -1,9 +1,11 @@
 // The firmware's C++ entry, called by start.S with the MMU on for the image
-// and the DTB. Brings up the platform, then (for now) runs the Xen probe;
-// the loader core's boot flow takes the probe's place.
+// and the DTB. Brings up the platform, then boots (the loader core), or, when
+// the command line asks for it, runs the platform probe used by tests.
 #include <cstdint>
+#include <cstring>
 
 #include "magicboot/config.h"
+#include "magicboot/loader/arch/arm64/boot_flow.h"
 #include "magicboot/loader/arch/arm64/firmware_platform.h"
 #include "magicboot/loader/arch/arm64/xen_probe.h"
 
@@ -42,6 +44,14 @@ void describe(FirmwarePlatform& fw) {
     print(con, "initrd %#llx-%#llx\n", ull(dt.initrd.base.value), ull(dt.initrd.end().value));
 }
 
+// "magicboot.probe", "probe-fault" and "probe-jump" select the platform probe.
+bool wants_probe(const DtFacts& dt) {
+  if (dt.bootargs == nullptr) return false;
+  for (const char* word : {"magicboot.probe", "probe-fault", "probe-jump"})
+    if (strstr(dt.bootargs, word) != nullptr) return true;
+  return false;
+}
+
 }  // namespace
 }  // namespace mb::arm64
 
@@ -55,5 +65,6 @@ extern "C" [[noreturn]] void firmware_main(uint64_t dtb, uint64_t entry_el) {
     fw.faults().fatal("platform bring-up failed");
   }
   describe(fw);
-  run_xen_probe(fw);
+  if (wants_probe(fw.dt())) run_xen_probe(fw);
+  run_boot_flow(fw);
 }

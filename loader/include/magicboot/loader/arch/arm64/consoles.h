@@ -8,6 +8,7 @@
 #pragma once
 
 #include "magicboot/platform.h"
+#include "magicboot/print.h"  // mb::print, the one printf to a Console
 
 namespace mb::arm64 {
 
@@ -51,8 +52,5 @@ class FirmwareConsole final : public Console {
   Pl011Console pl011_;
   XenConsoleIo xen_;
 };
-
-// printf to a console, one call per line or fragment (no heap; 256 bytes).
-void print(Console& c, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
 
 }  // namespace mb::arm64

@@ -1,0 +1,73 @@
+// The firmware's boot: the loader core over the arm64 platform, with faults
+// classified against the ledger the core is building.
+#include <cstdio>
+#include <cstring>
+
+#include "boards/xen_arm64/board.h"
+#include "magicboot/config.h"
+#include "magicboot/loader/arch/arm64/boot_flow.h"
+#include "magicboot/loader/boot.h"
+#include "magicboot/print.h"
+
+namespace mb::arm64 {
+namespace {
+
+// Lives in .bss: the report holds the ledger the fault classifier reads.
+loader::BootReport g_report_storage;
+
+bool classify(void* ctx, GuestPhys far, char* out, size_t len) {
+  const auto* r = static_cast<const loader::BootReport*>(ctx);
+  const loader::XenSession& x = r->xen;
+  if (x.slot_found && range_of_pages(x.slot.gfn, 1).contains(far)) {
+    snprintf(out, len, "magic page shared_info (%s)",
+             x.removed ? "removed before handover" : x.mapped ? "mapped" : "never mapped");
+    return true;
+  }
+  const LoaderLayout l = loader_layout();
+  if (PhysRange{l.stack.base, kPageSize}.contains(far)) return snprintf(out, len, "the stack guard page (stack overflow)") > 0;
+  if (const loader::LedgerRange* lr = r->ledger.find(far)) {
+    snprintf(out, len, "%s [%#llx, %#llx)", loader::to_string(lr->type), (unsigned long long)lr->range.base.value,
+             (unsigned long long)lr->range.end().value);
+    return true;
+  }
+  if (boards::xen_arm64::kMagic.contains(far)) return snprintf(out, len, "GUEST_MAGIC (unmapped page)") > 0;
+  snprintf(out, len, "no known range");
+  return true;
+}
+
+class ConsoleProgress final : public loader::Progress {
+ public:
+  explicit ConsoleProgress(Console& c) : c_(c) {}
+  void update(uint64_t done, uint64_t total) override {
+    print(c_, "magicboot: inflating %llu / %llu MiB\n", (unsigned long long)(done >> 20),
+          (unsigned long long)(total >> 20));
+  }
+
+ private:
+  Console& c_;
+};
+
+}  // namespace
+
+void run_boot_flow(FirmwarePlatform& fw) {
+  loader::BootReport& report = g_report_storage;
+  fw.faults().set_classifier(classify, &report);
+  const PhysRange heap = heap_region();
+  Arena arena(reinterpret_cast<void*>(static_cast<uintptr_t>(heap.base.value)), heap.size);
+  ConsoleProgress progress(fw.console());
+  loader::BootOptions opts;
+#if defined(CONFIG_SHARED_INFO_RAM_LEGACY)
+  opts.strategy = loader::SharedInfoStrategy::kRamLegacy;
+#endif
+  opts.shared_info_fallback_offset = CONFIG_SHARED_INFO_MAGIC_OFFSET;
+  opts.progress = &progress;
+  Platform p = fw.platform();
+  auto booted = loader::boot(p, fw.dtb(), arena, opts, report);
+  // boot() returns only when it did not jump.
+  if (!booted.ok())
+    print(fw.console(), "MAGICBOOT-ERROR %s: %s: %s\n", to_string(booted.error().code), booted.error().check,
+          booted.error().detail);
+  fw.faults().fatal("boot failed: not jumping");
+}
+
+}  // namespace mb::arm64
