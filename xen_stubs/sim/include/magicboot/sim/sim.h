@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -31,7 +32,19 @@ struct SimOptions {
   std::vector<PhysRange> ram_override;
   std::vector<PhysRange> memreserve;  // added to the guest DT
   uint64_t payload_address = 0;       // nonzero: put the module exactly here
+  // For bad-input tests: a /chosen without linux,initrd-* (the module is
+  // still written to memory, but nothing points at it).
+  bool omit_initrd = false;
+  // DomainConfig::shared_info_magic_offset: where the param (when on) says
+  // shared_info goes, in pages from GUEST_MAGIC; large values land in RAM.
+  unsigned shared_info_magic_offset = model::DomainConfig{}.shared_info_magic_offset;
 };
+
+struct SimResult;
+// Called once the loader has returned (jumped or refused), before the
+// validator and the next stage run: tests read guest memory and the model's
+// state as the kernel would receive it.
+using SimInspector = std::function<void(model::Model&, const SimResult&)>;
 
 struct SimResult {
   enum class Outcome { kClean, kViolation, kBadInput };
@@ -52,7 +65,7 @@ struct SimResult {
   int exit_code() const { return outcome == Outcome::kClean ? 0 : outcome == Outcome::kViolation ? 1 : 2; }
 };
 
-SimResult run_sim(const SimOptions& o);
+SimResult run_sim(const SimOptions& o, const SimInspector& inspect = {});
 
 // Where Xen puts the domU's DT and modules: the top of the first 128 MiB of
 // RAM (or of RAM, if smaller). Exposed for tests.
