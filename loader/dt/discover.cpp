@@ -91,6 +91,10 @@ Res<void> check_blob(const void* fdt, size_t buffer_size) {
   if (rc != 0)
     return MB_ERR(ErrorCode::kBadInput, "dt-header", "DT at %p: bad header: %s (magic %#x)", fdt, fdt_strerror(rc),
                   fdt_magic(fdt));
+  // Trees older than v16 name nodes by full path; libfdt 1.6.1's
+  // fdt_check_full dereferences NULL on them. dtc, Xen and QEMU write v17.
+  if (fdt_version(fdt) < 16)
+    return MB_ERR(ErrorCode::kBadInput, "dt-version", "DT at %p: version %u, need 16 or later", fdt, fdt_version(fdt));
   if (fdt_totalsize(fdt) > buffer_size)
     return MB_ERR(ErrorCode::kBadInput, "dt-truncated", "DT at %p: totalsize %u exceeds the %zu bytes available", fdt,
                   fdt_totalsize(fdt), buffer_size);

@@ -194,6 +194,11 @@ Res<Payload> parse_fit(const uint8_t* data, size_t len, GuestPhys addr, const ch
   if (rc != 0)
     return MB_ERR(ErrorCode::kBadInput, "fit-header", "FIT at %#llx: %s",
                   static_cast<unsigned long long>(addr.value), fdt_strerror(rc));
+  // Trees older than v16 name nodes by full path; libfdt 1.6.1's
+  // fdt_check_full dereferences NULL on them. mkimage writes v17.
+  if (fdt_version(fdt) < 16)
+    return MB_ERR(ErrorCode::kBadInput, "fit-header", "FIT at %#llx: FDT version %u, need 16 or later",
+                  static_cast<unsigned long long>(addr.value), fdt_version(fdt));
   size_t total = fdt_totalsize(fdt);
   if (total > len)
     return MB_ERR(ErrorCode::kBadInput, "fit-truncated",
