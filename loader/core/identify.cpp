@@ -17,6 +17,10 @@ Res<PayloadView> identify(GuestMemory& mem, Arena& arena, const BootOptions& opt
     size_t got = MB_TRY(gunzip_prefix(pl.kernel.data, pl.kernel.size, head, sizeof head, arena));
     arena.rewind(mark);
     r.image = MB_TRY(parse_image_header(head, got));
+    // ISIZE is only what the last four bytes claim: garbage when the stream
+    // is truncated or corrupt. It is not judged here; the inflate checks the
+    // real size against image_size (gzip-capacity) and the stream's end
+    // (gzip-truncated, gzip-crc), naming the actual fault.
     r.kernel_file_size = MB_TRY(gzip_isize(pl.kernel.data, pl.kernel.size));
   } else {
     r.image = MB_TRY(parse_image_header(pl.kernel.data, pl.kernel.size));
@@ -26,7 +30,7 @@ Res<PayloadView> identify(GuestMemory& mem, Arena& arena, const BootOptions& opt
     return MB_ERR(ErrorCode::kUnsupported, "image-legacy",
                   "kernel at %#llx has image_size 0 (pre-3.17 kernel): its bss size is unknown",
                   (unsigned long long)pl.kernel.addr.value);
-  MB_CHECK(check_image_size(r.image, r.kernel_file_size));
+  if (pl.kernel_compression == Compression::kNone) MB_CHECK(check_image_size(r.image, r.kernel_file_size));
   return pv;
 }
 

@@ -13,7 +13,7 @@ Res<void> load(GuestMemory& mem, Arena& arena, const PayloadView& pv, Progress* 
     auto out = gunzip_to_guest(mem, pl.kernel.data, pl.kernel.size, r.kernel.base, r.image.image_size,
                                arena, progress);
     arena.rewind(mark);
-    MB_CHECK(out);
+    r.kernel_file_size = MB_TRY(out);  // verified by the inflate, unlike ISIZE
   } else {
     MB_CHECK(mem.copy(r.kernel.base, pl.kernel.addr, pl.kernel.size));
   }
