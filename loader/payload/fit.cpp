@@ -148,7 +148,14 @@ Res<FitImage> load_image(const uint8_t* data, size_t len, int images, const char
     if (get_uint(fdt, node, "data-position", &where)) {
       // absolute offset in the payload
     } else if (get_uint(fdt, node, "data-offset", &where)) {
-      where += align_up(fdt_totalsize(fdt), 4);
+      // Relative to the end of the tree; a huge offset must not wrap around
+      // onto the tree itself.
+      uint64_t tree_end = align_up(fdt_totalsize(fdt), 4);
+      if (where > len || tree_end > len - where)
+        return MB_ERR(ErrorCode::kBadInput, "fit-truncated",
+                      "image %s data-offset %#llx lies past the %#zx-byte payload", img.name,
+                      static_cast<unsigned long long>(where), len);
+      where += tree_end;
     } else {
       return MB_ERR(ErrorCode::kBadInput, "fit-data",
                     "image %s has data-size but no data-offset or data-position", img.name);
