@@ -1,6 +1,7 @@
 #include "magicboot/loader/payload/fit.h"
 
 #include <gtest/gtest.h>
+#include <libfdt.h>
 
 #include <string>
 
@@ -302,6 +303,31 @@ TEST_F(FitTest, DeviceTreeWithoutImagesIsNoFit) {
   auto p = parse_fit(fdt_.data(), fdt_.size(), kPayloadAddr, nullptr);
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(check_of(p.error()), "fit-structure");
+}
+
+// A data-offset so large that adding the tree's size wraps past 2^64 must not
+// land back on the tree itself (found by reading the code after fuzzing).
+TEST_F(FitTest, DataOffsetThatWouldWrapIsRefused) {
+  Bytes fit = standard("-E");
+  ASSERT_FALSE(fit.empty());
+  const uint32_t tree = uint32_t{fit[4]} << 24 | fit[5] << 16 | fit[6] << 8 | fit[7];
+  Bytes edited(tree + 256);
+  ASSERT_EQ(fdt_open_into(fit.data(), edited.data(), static_cast<int>(edited.size())), 0);
+  int kernel = fdt_path_offset(edited.data(), "/images/kernel-1");
+  ASSERT_GE(kernel, 0);
+  ASSERT_EQ(fdt_pack(edited.data()), 0);
+  // Set after packing would move it; set first with room, then pack.
+  ASSERT_EQ(fdt_open_into(edited.data(), edited.data(), static_cast<int>(edited.size())), 0);
+  kernel = fdt_path_offset(edited.data(), "/images/kernel-1");
+  ASSERT_EQ(fdt_setprop_u64(edited.data(), kernel, "data-offset", 0), 0);
+  ASSERT_EQ(fdt_pack(edited.data()), 0);
+  const uint64_t new_tree_end = (fdt_totalsize(edited.data()) + 3) & ~uint64_t{3};
+  ASSERT_EQ(fdt_setprop_inplace_u64(edited.data(), kernel, "data-offset", 0 - new_tree_end), 0);
+  edited.resize(new_tree_end);
+  edited.insert(edited.end(), fit.begin() + ((tree + 3) & ~3u), fit.end());
+  auto p = parse_fit(edited.data(), edited.size(), kPayloadAddr, nullptr);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(check_of(p.error()), "fit-truncated") << p.error().detail;
 }
 
 }  // namespace
