@@ -83,8 +83,8 @@ def check(report, xen=None, legacy=False, banks=None, initrd=False):
         if lo % 8 or hi - lo > 2 * MIB:
             bad.append(f"DTB [{lo:#x}, {hi:#x}) not 8-byte aligned or over 2 MiB")
 
-    si = report.get("shared_info", {})
-    xen_info = report.get("xen", {})
+    si = report.get("shared_info") or {}  # null when there is no hypervisor
+    xen_info = report.get("xen") or {}
     if xen is True:
         for key, want in (("verdict", "clean"), ("strategy", "magic")):
             if report.get(key) != want:
@@ -198,7 +198,17 @@ def self_test():
     if not judge(xen_log(good), lopts)[0]:
         print("self-test: --legacy accepted a clean report")
         failures += 1
-    print(f"self-test: {len(bad_cases) + 5} cases, {failures} failure(s)")
+    bare = variant(("shared_info",), None)
+    bare["xen"] = {"present": False, "version": "0.0"}
+    nopts = argparse.Namespace(xen=False, legacy=False, banks=1, initrd=True)
+    bare_log = "Starting...\nMAGICBOOT-HANDOVER " + json.dumps(bare) + "\nStarting kernel\n"
+    if judge(bare_log, nopts)[0]:
+        print("self-test: a clean bare report was rejected")
+        failures += 1
+    if not judge(xen_log(good), nopts)[0]:
+        print("self-test: --no-xen accepted a report with Xen and shared_info mapped")
+        failures += 1
+    print(f"self-test: {len(bad_cases) + 7} cases, {failures} failure(s)")
     return 1 if failures else 0
 
 
@@ -246,10 +256,11 @@ def main():
 
     bad, report = judge(log_text, opts)
     if report is not None:
-        si = report.get("shared_info", {})
+        si = report.get("shared_info")
+        si_text = (f"shared_info gfn {si.get('gfn', 0):#x} ({si.get('source')}, removed {si.get('removed')})"
+                   if si else "no shared_info")
         print(f"check_boot: handover: verdict {report.get('verdict')}, strategy {report.get('strategy')}, "
-              f"shared_info gfn {si.get('gfn', 0):#x} ({si.get('source')}, removed {si.get('removed')}), "
-              f"{len(report.get('ram', []))} RAM bank(s)")
+              f"{si_text}, {len(report.get('ram', []))} RAM bank(s)")
         for name in ("kernel", "initrd", "dtb"):
             d = report.get(name, {})
             if d.get("size"):
