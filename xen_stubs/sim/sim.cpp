@@ -77,6 +77,21 @@ std::string extract_json(const std::string& console) {
   return console.substr(at + tag.size(), end == std::string::npos ? std::string::npos : end - at - tag.size());
 }
 
+// Copies what the report points at in guest memory (see SimResult::report)
+// and nulls the pointers, so nothing dangles once the next stage has written
+// over that memory or the model is gone.
+void detach_from_guest_memory(SimResult& res) {
+  loader::BootReport& r = res.report;
+  res.fit_config = r.fit_config ? r.fit_config : "";
+  res.bootargs = r.bootargs ? r.bootargs : "";
+  r.fit_config = nullptr;
+  r.bootargs = nullptr;
+  r.dt.bootargs = nullptr;
+  r.dt.stdout_path.path = nullptr;
+  r.dt.stdout_path.path_len = 0;
+  r.dt.stdout_path.options = nullptr;
+}
+
 }  // namespace
 
 SimResult run_sim(const SimOptions& o, const SimInspector& inspect) {
@@ -139,6 +154,8 @@ SimResult run_sim(const SimOptions& o, const SimInspector& inspect) {
   res.console = console.text;
   res.handover_json = extract_json(console.text);
   res.faults_before_jump = m.faults().size();
+  // Now, before the next stage writes over the released incoming DT.
+  detach_from_guest_memory(res);
   if (!booted.ok() || !cpu.jumped) {
     res.error = booted.ok() ? Error::make(ErrorCode::kInvariant, "no-jump", "the loader returned without jumping")
                             : booted.error();
