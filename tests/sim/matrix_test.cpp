@@ -1,0 +1,209 @@
+// The clean-boot matrix: the real Debian kernel (raw, gzip'd, in a FIT with a
+// ramdisk) booted by the real loader in both domain kinds, with the
+// shared_info param on and off, in 64 MiB .. 6 GiB of RAM, zero-copy and not.
+// Each case must hand over clean, and the facts of the handover are checked
+// against the model: where shared_info went and that it is gone, where the
+// kernel, initrd and DTB lie, and that their bytes are the payload's.
+#include <gtest/gtest.h>
+
+#include "magicboot/magic_pages/shared_info.h"
+#include "sim_fixtures.h"
+
+namespace mb::sim::test {
+namespace {
+
+enum class Payload {
+  kRawInPlace,  // raw Image at a 2 MiB-aligned module address: zero-copy
+  kRawMoved,    // raw Image at a 4 KiB-aligned address: copied
+  kGzip,        // gzip'd Image: inflated into place
+  kFitDefault,  // FIT default config: raw kernel + ramdisk + fdt, all hashed
+  kFitNamedGz,  // FIT conf-gz: gzip kernel + ramdisk
+  kFitGzDefault,  // the gzip FIT's default conf-gz-fdt: gzip kernel + ramdisk + fdt
+};
+
+const char* name_of(Payload p) {
+  switch (p) {
+    case Payload::kRawInPlace: return "RawInPlace";
+    case Payload::kRawMoved: return "RawMoved";
+    case Payload::kGzip: return "Gzip";
+    case Payload::kFitDefault: return "FitDefault";
+    case Payload::kFitNamedGz: return "FitNamedGz";
+    case Payload::kFitGzDefault: return "FitGzDefault";
+  }
+  return "?";
+}
+
+struct Case {
+  model::DomainKind domain;
+  bool param;
+  uint64_t ram_mib;
+  Payload payload;
+};
+
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << (c.domain == model::DomainKind::kXl ? "xl" : "dom0less") << " param " << (c.param ? "on" : "off") << " "
+      << c.ram_mib << " MiB " << name_of(c.payload);
+}
+
+std::string case_name(const ::testing::TestParamInfo<Case>& i) {
+  const Case& c = i.param;
+  return std::string(c.domain == model::DomainKind::kXl ? "Xl" : "Dom0less") + (c.param ? "_ParamOn_" : "_ParamOff_") +
+         std::to_string(c.ram_mib) + "MiB_" + name_of(c.payload);
+}
+
+std::vector<Case> all_cases() {
+  std::vector<Case> v;
+  for (auto d : {model::DomainKind::kDom0less, model::DomainKind::kXl})
+    for (bool param : {false, true})
+      for (uint64_t ram : {64, 1024, 4096, 6144})
+        for (auto p : {Payload::kRawInPlace, Payload::kRawMoved, Payload::kGzip, Payload::kFitDefault,
+                       Payload::kFitNamedGz})
+          v.push_back({d, param, ram, p});
+  // The gzip FIT's default configuration, in two corners of the matrix.
+  v.push_back({model::DomainKind::kDom0less, false, 1024, Payload::kFitGzDefault});
+  v.push_back({model::DomainKind::kXl, true, 6144, Payload::kFitGzDefault});
+  return v;
+}
+
+// What the inspector saw at the jump.
+struct AtJump {
+  std::optional<Gfn> shared_info_mapped_at;
+  Bytes kernel;  // [kernel.base, + uncompressed file size)
+  Bytes initrd;
+  Bytes dtb;
+  boards::RamBanks ram{};
+};
+
+class CleanBoot : public ::testing::TestWithParam<Case> {};
+
+TEST_P(CleanBoot, HandsOverCleanWithThePayloadInPlace) {
+  const Case& c = GetParam();
+  const RealPayloads& rp = real();
+  ASSERT_TRUE(rp.ok());
+
+  SimOptions o;
+  o.domain = c.domain;
+  o.shared_info_param = c.param;
+  o.ram_mib = c.ram_mib;
+  o.bootargs = "console=hvc0 sim-matrix";
+  bool fit = c.payload == Payload::kFitDefault || c.payload == Payload::kFitNamedGz ||
+             c.payload == Payload::kFitGzDefault;
+  switch (c.payload) {
+    case Payload::kRawInPlace: o.payload = rp.image(); break;
+    case Payload::kRawMoved: o.payload = rp.image(), o.payload_align = 4096; break;
+    case Payload::kGzip: o.payload = rp.image_gz(); break;
+    case Payload::kFitDefault: o.payload = rp.fit_raw(); break;
+    case Payload::kFitNamedGz: o.payload = rp.fit_gz(), o.fit_config = "conf-gz"; break;
+    case Payload::kFitGzDefault: o.payload = rp.fit_gz(); break;
+  }
+
+  AtJump at;
+  SimResult r = run_sim(o, [&](model::Model& m, const SimResult& s) {
+    at.shared_info_mapped_at = m.shared_info_gfn();
+    at.ram = m.ram();
+    if (!s.jumped) return;
+    at.kernel = read_guest(m, s.report.kernel.base, rp.image().size());
+    if (!s.report.initrd.empty()) at.initrd = read_guest(m, s.report.initrd.base, s.report.initrd.size);
+    at.dtb = read_guest(m, s.report.dtb.base, s.report.dtb.size);
+  });
+  const loader::BootReport& rep = r.report;
+
+  // The verdict: clean at the jump and after the Linux-like next stage.
+  ASSERT_EQ(r.outcome, SimResult::Outcome::kClean) << describe(r);
+  EXPECT_TRUE(r.jumped);
+  EXPECT_TRUE(r.findings.empty()) << describe(r);
+  EXPECT_TRUE(r.next.clean()) << describe(r);
+  EXPECT_TRUE(r.next.xen_guest_init_ok);
+  EXPECT_GT(r.next.pages_verified, 0u);
+  EXPECT_EQ(r.faults_before_jump, 0u) << describe(r);
+  EXPECT_STREQ(rep.verdict(), "clean");
+
+  // shared_info: mapped in GUEST_MAGIC while loading, removed before the jump.
+  const Gfn magic_first = xa::kMagic.base.gfn();
+  const Gfn expected = c.param ? magic_first + model::DomainConfig{}.shared_info_magic_offset
+                               : magic_first + (xa::kMagicPages - 1);
+  EXPECT_EQ(rep.xen.slot.gfn, expected);
+  EXPECT_GE(rep.xen.slot.gfn.value, 0x39000u);
+  EXPECT_LE(rep.xen.slot.gfn.value, 0x39fffu);
+  EXPECT_EQ(rep.xen.slot.source, c.param ? magic::SlotSource::kParam : magic::SlotSource::kFallback);
+  EXPECT_TRUE(rep.xen.mapped);
+  EXPECT_TRUE(rep.xen.removed);
+  EXPECT_FALSE(at.shared_info_mapped_at.has_value()) << "shared_info still mapped at the jump";
+  const std::string si = "\"shared_info\":{\"gfn\":" + std::to_string(expected.value) + ",\"source\":\"" +
+                         (c.param ? "param" : "fallback") + "\",\"mapped\":true,\"removed\":true}";
+  EXPECT_NE(r.handover_json.find(si), std::string::npos) << si << "\nnot in\n" << r.handover_json;
+  EXPECT_NE(r.handover_json.find("\"verdict\":\"clean\""), std::string::npos) << r.handover_json;
+
+  // RAM: what Xen gave is what the kernel is told.
+  ASSERT_EQ(at.ram.count, c.ram_mib > 3072 ? 2u : 1u);
+  KernelDt kdt = read_kernel_dt(at.dtb);
+  ASSERT_TRUE(kdt.valid);
+  ASSERT_EQ(kdt.memory.size(), at.ram.count);
+  for (unsigned i = 0; i < at.ram.count; ++i) EXPECT_EQ(kdt.memory[i], at.ram.bank[i]) << "bank " << i;
+  EXPECT_TRUE(kdt.hypervisor) << "/hypervisor must reach the kernel";
+  EXPECT_EQ(kdt.bootargs, o.bootargs);
+  EXPECT_EQ(r.bootargs, o.bootargs);
+
+  // Placement: all in RAM, disjoint, kernel per booting.rst, DTB aligned.
+  EXPECT_TRUE(inside_ram(at.ram, rep.kernel)) << std::hex << rep.kernel.base.value;
+  EXPECT_TRUE(inside_ram(at.ram, rep.dtb)) << std::hex << rep.dtb.base.value;
+  EXPECT_EQ((rep.kernel.base.value - rep.image.text_offset) % (2 * kMiB), 0u) << std::hex << rep.kernel.base.value;
+  EXPECT_EQ(rep.kernel.size, rep.image.image_size);
+  EXPECT_GT(rep.image.image_size, rp.image().size()) << "image_size includes bss";
+  EXPECT_EQ(rep.dtb.base.value % 8, 0u);
+  EXPECT_LE(rep.dtb.size, 2 * kMiB);
+  EXPECT_FALSE(rep.kernel.overlaps(rep.dtb));
+  EXPECT_FALSE(rep.kernel.overlaps(kLoaderSpan)) << "the kernel may not overwrite the running loader";
+  EXPECT_FALSE(rep.dtb.overlaps(kLoaderSpan));
+
+  // The kernel's bytes are the uncompressed Image.
+  ASSERT_EQ(at.kernel.size(), rp.image().size());
+  EXPECT_EQ(rep.kernel_file_size, rp.image().size());
+  const size_t page = 4096, last = rp.image().size() - page;
+  EXPECT_EQ(std::memcmp(at.kernel.data(), rp.image().data(), page), 0) << "first page differs";
+  EXPECT_EQ(std::memcmp(at.kernel.data() + last, rp.image().data() + last, page), 0) << "last page differs";
+  EXPECT_EQ(fnv1a(at.kernel.data(), at.kernel.size()), fnv1a(rp.image().data(), rp.image().size()))
+      << "kernel bytes in guest memory differ from the Image";
+
+  // initrd: the FIT's ramdisk, where the DT says; none for a bare kernel.
+  if (fit) {
+    ASSERT_EQ(rep.initrd.size, rp.ramdisk().size());
+    EXPECT_TRUE(inside_ram(at.ram, rep.initrd));
+    EXPECT_FALSE(rep.initrd.overlaps(rep.kernel));
+    EXPECT_FALSE(rep.initrd.overlaps(rep.dtb));
+    EXPECT_FALSE(rep.initrd.overlaps(kLoaderSpan));
+    EXPECT_TRUE(at.initrd == rp.ramdisk()) << "initrd bytes differ from the ramdisk";
+    ASSERT_TRUE(kdt.initrd_start && kdt.initrd_end) << "no linux,initrd-* in the kernel's /chosen";
+    EXPECT_EQ(*kdt.initrd_start, rep.initrd.base.value);
+    EXPECT_EQ(*kdt.initrd_end, rep.initrd.end().value);
+    EXPECT_EQ(rep.payload_kind, loader::PayloadKind::kFit);
+    EXPECT_EQ(r.fit_config, c.payload == Payload::kFitNamedGz     ? "conf-gz"
+                            : c.payload == Payload::kFitGzDefault ? "conf-gz-fdt"
+                                                                  : "conf-raw");
+    EXPECT_EQ(rep.fit_config, nullptr) << "a pointer into the dead model's memory";
+  } else {
+    EXPECT_TRUE(rep.initrd.empty());
+    EXPECT_FALSE(kdt.initrd_start.has_value()) << "the old payload must not be passed as an initrd";
+    EXPECT_FALSE(kdt.initrd_end.has_value());
+  }
+  bool gz = c.payload == Payload::kGzip || c.payload == Payload::kFitNamedGz || c.payload == Payload::kFitGzDefault;
+  EXPECT_EQ(rep.kernel_compression, gz ? loader::Compression::kGzip : loader::Compression::kNone);
+
+  // Zero-copy exactly when a raw Image already sits at 2 MiB + text_offset.
+  bool in_place = c.payload == Payload::kRawInPlace;
+  if (c.payload == Payload::kRawMoved) {
+    ASSERT_NE((r.payload_at.value - rep.image.text_offset) % (2 * kMiB), 0u) << "the case would not need a copy";
+  }
+  EXPECT_EQ(rep.kernel_zero_copy, in_place);
+  if (in_place) {
+    EXPECT_EQ(rep.kernel.base, r.payload_at + rep.image.text_offset);
+  }
+  EXPECT_NE(r.handover_json.find(std::string("\"kernel_zero_copy\":") + (in_place ? "true" : "false")),
+            std::string::npos)
+      << r.handover_json;
+}
+
+INSTANTIATE_TEST_SUITE_P(Sim, CleanBoot, ::testing::ValuesIn(all_cases()), case_name);
+
+}  // namespace
+}  // namespace mb::sim::test
