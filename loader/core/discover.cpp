@@ -18,7 +18,11 @@ Res<void> discover_dt(GuestMemory& mem, GuestPhys dtb, BootReport& r) {
     return MB_ERR(ErrorCode::kBadInput, "dt-size", "device tree at %#llx claims %zu bytes (limit %zu)",
                   (unsigned long long)dtb.value, total, kMaxKernelDtSize);
   const uint8_t* blob = MB_TRY(mem.view(dtb, total));
-  r.dt = MB_TRY(discover(blob, total));
+  auto dt = discover(blob, total);
+  if (!dt.ok())  // the parser sees a buffer; the user needs the guest address
+    return MB_ERR(dt.error().code, dt.error().check, "DT at %#llx: %s", (unsigned long long)dtb.value,
+                  dt.error().detail);
+  r.dt = *dt;
   r.incoming_dt = PhysRange{dtb, total};
   if (r.dt.payload.empty())
     return MB_ERR(ErrorCode::kBadInput, "no-payload",

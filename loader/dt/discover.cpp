@@ -85,22 +85,22 @@ Res<bool> u32_or_u64(const void* fdt, int node, const char* prop, uint64_t* out)
 
 Res<void> check_blob(const void* fdt, size_t buffer_size) {
   if (fdt == nullptr || buffer_size < sizeof(fdt_header))
-    return MB_ERR(ErrorCode::kBadInput, "dt-header", "DT buffer at %p holds %zu bytes, less than a header (%zu)", fdt,
+    return MB_ERR(ErrorCode::kBadInput, "dt-header", "DT buffer holds %zu bytes, less than a header (%zu)",
                   buffer_size, sizeof(fdt_header));
   int rc = fdt_check_header(fdt);
   if (rc != 0)
-    return MB_ERR(ErrorCode::kBadInput, "dt-header", "DT at %p: bad header: %s (magic %#x)", fdt, fdt_strerror(rc),
+    return MB_ERR(ErrorCode::kBadInput, "dt-header", "DT: bad header: %s (magic %#x)", fdt_strerror(rc),
                   fdt_magic(fdt));
   // Trees older than v16 name nodes by full path; libfdt 1.6.1's
   // fdt_check_full dereferences NULL on them. dtc, Xen and QEMU write v17.
   if (fdt_version(fdt) < 16)
-    return MB_ERR(ErrorCode::kBadInput, "dt-version", "DT at %p: version %u, need 16 or later", fdt, fdt_version(fdt));
+    return MB_ERR(ErrorCode::kBadInput, "dt-version", "DT: version %u, need 16 or later", fdt_version(fdt));
   if (fdt_totalsize(fdt) > buffer_size)
-    return MB_ERR(ErrorCode::kBadInput, "dt-truncated", "DT at %p: totalsize %u exceeds the %zu bytes available", fdt,
+    return MB_ERR(ErrorCode::kBadInput, "dt-truncated", "DT: totalsize %u exceeds the %zu bytes available",
                   fdt_totalsize(fdt), buffer_size);
   rc = fdt_check_full(fdt, buffer_size);
   if (rc != 0)
-    return MB_ERR(ErrorCode::kBadInput, "dt-structure", "DT at %p (%u bytes): malformed: %s", fdt,
+    return MB_ERR(ErrorCode::kBadInput, "dt-structure", "DT (%u bytes): malformed: %s",
                   fdt_totalsize(fdt), fdt_strerror(rc));
   return {};
 }
