@@ -98,19 +98,27 @@ Res<size_t> build_kernel_dt(const void* in_fdt, void* out, size_t out_cap, const
   MB_CHECK(edited(chosen, "find or add /chosen", out_cap));
   const PhysRange old = old_payload(out, chosen);
 
-  if (params.bootargs != nullptr)
+  // A malformed tree may repeat a property; libfdt edits only the first, so
+  // every copy goes before the one we write (the kernel must see ours).
+  auto remove_all = [&](const char* prop) -> Res<void> {
+    for (int guard = 0; guard < 64; ++guard) {
+      int del = fdt_delprop(out, chosen, prop);
+      if (del == -FDT_ERR_NOTFOUND) return {};
+      MB_CHECK(edited(del, "remove an old /chosen property", out_cap));
+    }
+    return MB_ERR(ErrorCode::kBadInput, "dt-fixup-input", "/chosen repeats %s more than 64 times", prop);
+  };
+  if (params.bootargs != nullptr) {
+    MB_CHECK(remove_all("bootargs"));
     MB_CHECK(edited(fdt_setprop_string(out, chosen, "bootargs", params.bootargs), "set /chosen bootargs", out_cap));
-
+  }
+  MB_CHECK(remove_all("linux,initrd-start"));
+  MB_CHECK(remove_all("linux,initrd-end"));
   if (!params.initrd.empty()) {
     MB_CHECK(edited(fdt_setprop_u64(out, chosen, "linux,initrd-start", params.initrd.base.value),
                     "set linux,initrd-start", out_cap));
     MB_CHECK(edited(fdt_setprop_u64(out, chosen, "linux,initrd-end", params.initrd.end().value),
                     "set linux,initrd-end", out_cap));
-  } else {
-    for (const char* prop : {"linux,initrd-start", "linux,initrd-end"}) {
-      rc = fdt_delprop(out, chosen, prop);
-      if (rc != -FDT_ERR_NOTFOUND) MB_CHECK(edited(rc, "remove the old initrd", out_cap));
-    }
   }
 
   if (!old.empty()) {

@@ -101,6 +101,55 @@ TEST(FixupTest, RoundTripNewInitrdAndBootargs) {
   EXPECT_EQ(find_be(b, 0x42400000, 4), -1);
 }
 
+// A malformed tree may repeat a /chosen property (dtc refuses to, libfdt's
+// writer does not); libfdt edits only the first copy. Found by fuzz_dt: the
+// kernel must see exactly the values we wrote.
+TEST(FixupTest, RepeatedChosenPropertiesLeaveOnlyOurs) {
+  Blob in;
+  in.words.assign(4096 / 8, 0);
+  void* fdt = in.data();
+  ASSERT_EQ(fdt_create(fdt, 4096), 0);
+  ASSERT_EQ(fdt_finish_reservemap(fdt), 0);
+  ASSERT_EQ(fdt_begin_node(fdt, ""), 0);
+  ASSERT_EQ(fdt_property_u32(fdt, "#address-cells", 2), 0);
+  ASSERT_EQ(fdt_property_u32(fdt, "#size-cells", 2), 0);
+  ASSERT_EQ(fdt_begin_node(fdt, "chosen"), 0);
+  ASSERT_EQ(fdt_property_u64(fdt, "linux,initrd-start", 0x48000000), 0);
+  ASSERT_EQ(fdt_property_u64(fdt, "linux,initrd-end", 0x48100000), 0);
+  ASSERT_EQ(fdt_property(fdt, "linux,initrd-start", "fifteen bytes!", 15), 0);
+  ASSERT_EQ(fdt_property_string(fdt, "bootargs", "old"), 0);
+  ASSERT_EQ(fdt_property_string(fdt, "bootargs", "older"), 0);
+  ASSERT_EQ(fdt_end_node(fdt), 0);
+  ASSERT_EQ(fdt_begin_node(fdt, "memory@40000000"), 0);
+  ASSERT_EQ(fdt_property_string(fdt, "device_type", "memory"), 0);
+  const fdt64_t reg[2] = {cpu_to_fdt64(0x40000000), cpu_to_fdt64(0x20000000)};
+  ASSERT_EQ(fdt_property(fdt, "reg", reg, sizeof reg), 0);
+  ASSERT_EQ(fdt_end_node(fdt), 0);
+  ASSERT_EQ(fdt_end_node(fdt), 0);
+  ASSERT_EQ(fdt_finish(fdt), 0);
+  in.size = fdt_totalsize(fdt);
+
+  for (PhysRange initrd : {R(0x50000000, 0x2000), PhysRange{}}) {
+    FixupParams p;
+    p.bootargs = "new";
+    p.initrd = initrd;
+    Built b = build(in, p);
+    auto d = discover(b.out.data(), b.size);
+    ASSERT_TRUE(d.ok()) << d.error().check << ": " << d.error().detail;
+    EXPECT_EQ(d->payload, initrd);
+    EXPECT_STREQ(d->bootargs, "new");
+    int chosen = fdt_path_offset(b.out.data(), "/chosen");
+    int copies = 0;
+    int prop;
+    fdt_for_each_property_offset(prop, b.out.data(), chosen) {
+      const char* name = nullptr;
+      fdt_getprop_by_offset(b.out.data(), prop, &name, nullptr);
+      if (!std::strcmp(name, "linux,initrd-start") || !std::strcmp(name, "bootargs")) ++copies;
+    }
+    EXPECT_EQ(copies, initrd.empty() ? 1 : 2);
+  }
+}
+
 TEST(FixupTest, NoInitrdRemovesTheProperties) {
   Blob in = compile_dts(testing::kDom0lessDts);
   Built b = build(in, FixupParams{});
