@@ -20,8 +20,18 @@ void Arm64Cpu::clean_to_poc(PhysRange range) {
   if (range.empty()) return;
   const uint64_t line = dcache_line_size();
   dsb_sy();  // earlier stores before their maintenance
-  for (uint64_t a = align_down(range.base.value, line); a < range.end().value; a += line)
-    asm volatile("dc civac, %0" : : "r"(a) : "memory");
+  uint64_t a = align_down(range.base.value, line);
+  const uint64_t end = range.end().value;
+  // Four lines per iteration (~2.5 instructions a line): a copied 27 MB kernel is 430k lines, and the
+  // loop overhead would otherwise cost more than the maintenance itself.
+  while (a < end && end - a > 3 * line)
+    asm volatile(
+        "dc civac, %0\n add %0, %0, %1\n dc civac, %0\n add %0, %0, %1\n"
+        "dc civac, %0\n add %0, %0, %1\n dc civac, %0\n add %0, %0, %1"
+        : "+r"(a)
+        : "r"(line)
+        : "memory");
+  for (; a < end; a += line) asm volatile("dc civac, %0" : : "r"(a) : "memory");
   dsb_sy();
 }
 

@@ -55,9 +55,9 @@ bool wants_probe(const DtFacts& dt) {
 }  // namespace
 }  // namespace mb::arm64
 
-extern "C" [[noreturn]] void firmware_main(uint64_t dtb, uint64_t entry_el) {
+extern "C" [[noreturn]] void firmware_main(uint64_t dtb, uint64_t entry_el, uint64_t entry_counter) {
   using namespace mb::arm64;
-  FirmwarePlatform fw(mb::GuestPhys{dtb}, static_cast<unsigned>(entry_el));
+  FirmwarePlatform fw(mb::GuestPhys{dtb}, static_cast<unsigned>(entry_el), entry_counter);
   auto up = fw.bring_up();
   banner(fw);
   if (!up.ok()) {

@@ -13,10 +13,10 @@ constexpr PhysRange kDeviceWindow{GuestPhys{0}, uint64_t{1} << 32};
 
 }  // namespace
 
-FirmwarePlatform::FirmwarePlatform(GuestPhys dtb, unsigned entry_el)
+FirmwarePlatform::FirmwarePlatform(GuestPhys dtb, unsigned entry_el, uint64_t entry_counter)
     : dtb_(dtb),
       entry_el_(entry_el),
-      entry_counter_(MB_READ_SYSREG(cntvct_el0)),
+      entry_counter_(entry_counter),
       console_(hyp_),
       cpu_(footprint()),
       mmu_(page_table_pool()),

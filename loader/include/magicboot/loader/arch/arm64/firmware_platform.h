@@ -20,7 +20,8 @@ namespace mb::arm64 {
 
 class FirmwarePlatform {
  public:
-  FirmwarePlatform(GuestPhys dtb, unsigned entry_el);
+  // entry_counter: CNTVCT_EL0 at the first instruction (start.S).
+  FirmwarePlatform(GuestPhys dtb, unsigned entry_el, uint64_t entry_counter);
   FirmwarePlatform(const FirmwarePlatform&) = delete;
   FirmwarePlatform& operator=(const FirmwarePlatform&) = delete;
 
