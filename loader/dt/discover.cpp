@@ -4,6 +4,7 @@
 
 #include "boards/xen_arm64/board.h"
 #include "magicboot/loader/dt.h"
+#include "blob_check.h"
 #include "fdt_cells.h"
 
 namespace mb::loader {
@@ -83,27 +84,6 @@ Res<bool> u32_or_u64(const void* fdt, int node, const char* prop, uint64_t* out)
   return MB_ERR(ErrorCode::kBadInput, "dt-chosen-initrd", "/chosen %s is %d bytes (need 4 or 8)", prop, len);
 }
 
-Res<void> check_blob(const void* fdt, size_t buffer_size) {
-  if (fdt == nullptr || buffer_size < sizeof(fdt_header))
-    return MB_ERR(ErrorCode::kBadInput, "dt-header", "DT buffer holds %zu bytes, less than a header (%zu)",
-                  buffer_size, sizeof(fdt_header));
-  int rc = fdt_check_header(fdt);
-  if (rc != 0)
-    return MB_ERR(ErrorCode::kBadInput, "dt-header", "DT: bad header: %s (magic %#x)", fdt_strerror(rc),
-                  fdt_magic(fdt));
-  // Trees older than v16 name nodes by full path; libfdt 1.6.1's
-  // fdt_check_full dereferences NULL on them. dtc, Xen and QEMU write v17.
-  if (fdt_version(fdt) < 16)
-    return MB_ERR(ErrorCode::kBadInput, "dt-version", "DT: version %u, need 16 or later", fdt_version(fdt));
-  if (fdt_totalsize(fdt) > buffer_size)
-    return MB_ERR(ErrorCode::kBadInput, "dt-truncated", "DT: totalsize %u exceeds the %zu bytes available",
-                  fdt_totalsize(fdt), buffer_size);
-  rc = fdt_check_full(fdt, buffer_size);
-  if (rc != 0)
-    return MB_ERR(ErrorCode::kBadInput, "dt-structure", "DT (%u bytes): malformed: %s",
-                  fdt_totalsize(fdt), fdt_strerror(rc));
-  return {};
-}
 
 Res<void> discover_memory(const void* fdt, DiscoveredDt& dt) {
   static constexpr char kMemory[] = "memory";
@@ -303,7 +283,7 @@ uint64_t DiscoveredDt::ram_total() const {
 }
 
 Res<DiscoveredDt> discover(const void* fdt, size_t buffer_size) {
-  MB_CHECK(check_blob(fdt, buffer_size));
+  MB_CHECK(dt_detail::check_blob(fdt, buffer_size));
   DiscoveredDt dt;
   dt.total_size = fdt_totalsize(fdt);
   MB_CHECK(discover_memory(fdt, dt));

@@ -3,6 +3,7 @@
 #include <climits>
 #include <cstdint>
 
+#include "blob_check.h"
 #include "fdt_cells.h"
 #include "magicboot/loader/dt_fixup.h"
 
@@ -75,13 +76,10 @@ Res<void> drop_reserved_nodes_over(void* fdt, PhysRange payload, size_t cap) {
 Res<size_t> build_kernel_dt(const void* in_fdt, void* out, size_t out_cap, const FixupParams& params) {
   int rc = fdt_check_header(in_fdt);
   if (rc != 0) return MB_ERR(ErrorCode::kBadInput, "dt-fixup-input", "input DT: %s", fdt_strerror(rc));
-  // As in discover(): libfdt 1.6.1's fdt_check_full crashes on pre-v16 trees.
-  if (fdt_version(in_fdt) < 16)
-    return MB_ERR(ErrorCode::kBadInput, "dt-fixup-input", "input DT: version %u, need 16 or later",
-                  fdt_version(in_fdt));
   const size_t in_size = fdt_totalsize(in_fdt);
-  rc = fdt_check_full(in_fdt, in_size);
-  if (rc != 0) return MB_ERR(ErrorCode::kBadInput, "dt-fixup-input", "input DT: %s", fdt_strerror(rc));
+  auto valid = dt_detail::check_blob(in_fdt, in_size);
+  if (!valid.ok())
+    return MB_ERR(ErrorCode::kBadInput, "dt-fixup-input", "input %s (%s)", valid.error().detail, valid.error().check);
   const auto in_addr = reinterpret_cast<uintptr_t>(in_fdt), out_addr = reinterpret_cast<uintptr_t>(out);
   if (out_addr < in_addr + in_size && in_addr < out_addr + out_cap)
     return MB_ERR(ErrorCode::kBadInput, "dt-fixup-overlap", "output [%p, +%#zx) overlaps the input DT [%p, +%#zx)", out,

@@ -1,11 +1,14 @@
 #include <libfdt.h>
 
+#include <vector>
+
 #include <cstring>
 #include <random>
 #include <string>
 
 #include "dt_test_support.h"
 #include "magicboot/loader/dt.h"
+#include "magicboot/loader/dt_fixup.h"
 
 namespace mb::loader {
 namespace {
@@ -340,6 +343,23 @@ TEST(DiscoverTest, TooManyReservations) {
 )", 2, rsv)));
   EXPECT_EQ(r.error().code, ErrorCode::kUnsupported);
   EXPECT_STREQ(r.error().check, "dt-reserved");
+}
+
+// A v16 tree's header has no size_dt_struct; libfdt 1.6.1's fdt_open_into
+// then builds a corrupt kernel DT from one with garbage there (found by
+// fuzz_dt). Every producer we meet writes v17: older trees are refused.
+TEST(DiscoverTest, TreesOlderThanV17AreRefused) {
+  Blob in = compile_dts(testing::kDom0lessDts);
+  ASSERT_TRUE(discover(in.data(), in.size).ok());
+  auto* h = static_cast<fdt_header*>(in.data());
+  h->version = cpu_to_fdt32(16);
+  h->size_dt_struct = cpu_to_fdt32(0x6f2d6d61);
+  auto bad = discover(in.data(), in.size);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_STREQ(bad.error().check, "dt-version");
+  auto fixed = build_kernel_dt(in.data(), std::vector<uint8_t>(8192).data(), 8192, FixupParams{});
+  ASSERT_FALSE(fixed.ok());
+  EXPECT_STREQ(fixed.error().check, "dt-fixup-input");
 }
 
 }  // namespace
