@@ -86,11 +86,17 @@ Res<bool> u32_or_u64(const void* fdt, int node, const char* prop, uint64_t* out)
 
 
 Res<void> discover_memory(const void* fdt, DiscoveredDt& dt) {
+  // Only children of the root, as Linux's early_init_dt_scan_memory reads
+  // them: a device_type "memory" deeper down (e.g. under /reserved-memory)
+  // is not RAM to the kernel, so it must not be RAM to us (found by fuzz_dt).
   static constexpr char kMemory[] = "memory";
-  for (int node = fdt_node_offset_by_prop_value(fdt, -1, "device_type", kMemory, sizeof kMemory); node >= 0;
-       node = fdt_node_offset_by_prop_value(fdt, node, "device_type", kMemory, sizeof kMemory)) {
+  const Cells cells = MB_TRY(cells_of(fdt, 0));
+  int node;
+  fdt_for_each_subnode(node, fdt, 0) {
+    int len = 0;
+    const char* type = static_cast<const char*>(fdt_getprop(fdt, node, "device_type", &len));
+    if (type == nullptr || len != sizeof kMemory || __builtin_memcmp(type, kMemory, sizeof kMemory) != 0) continue;
     if (!enabled(fdt, node)) continue;
-    const Cells cells = MB_TRY(cells_of(fdt, fdt_parent_offset(fdt, node)));
     MB_CHECK(for_each_reg(fdt, node, cells, "dt-memory-reg", [&](PhysRange r) -> Res<void> {
       if (r.empty()) return {};
       if (dt.bank_count == DiscoveredDt::kMaxBanks)

@@ -362,5 +362,25 @@ TEST(DiscoverTest, TreesOlderThanV17AreRefused) {
   EXPECT_STREQ(fixed.error().check, "dt-fixup-input");
 }
 
+// Linux reads RAM from the root's children only; a device_type "memory"
+// deeper down is not RAM to it, so not to us either (found by fuzz_dt: the
+// fixup dropped such a node under /reserved-memory and "RAM" changed).
+TEST(DiscoverTest, MemoryNodesCountOnlyAtTheRoot) {
+  Blob in = compile_dts(R"(/dts-v1/;
+/ {
+  #address-cells = <1>; #size-cells = <1>;
+  memory@40000000 { device_type = "memory"; reg = <0x40000000 0x4000000>; };
+  chosen { linux,initrd-start = <0x42000000>; linux,initrd-end = <0x42100000>; };
+  reserved-memory {
+    #address-cells = <1>; #size-cells = <1>; ranges;
+    fake@60000000 { device_type = "memory"; reg = <0x60000000 0x1000000>; };
+  };
+};)");
+  auto d = discover(in.data(), in.size);
+  ASSERT_TRUE(d.ok()) << d.error().detail;
+  ASSERT_EQ(d->bank_count, 1u);
+  EXPECT_EQ(d->banks[0], (PhysRange{GuestPhys{0x40000000}, 0x4000000}));
+}
+
 }  // namespace
 }  // namespace mb::loader
