@@ -39,6 +39,16 @@ class GuestMemory {
   // Firmware: the memory itself. Model: a snapshot taken now. What a view
   // shows after a later write to the same range is unspecified.
   virtual Res<const uint8_t*> view(GuestPhys base, size_t len) = 0;
+  // Optional: [base, base+len) as plain writable memory, for producers that
+  // need their whole output at once (a one-shot inflater). Only a memory in
+  // which guest-physical addresses ARE host memory offers it (the firmware's
+  // identity map); by default, and in the model, it is refused, so every
+  // write the model must see still goes through write(). Callers fall back
+  // to write() on any error.
+  virtual Res<uint8_t*> writable(GuestPhys base, size_t len) {
+    return MB_ERR(ErrorCode::kUnsupported, "writable", "no direct access to [%#llx, +%#zx)",
+                  static_cast<unsigned long long>(base.value), len);
+  }
 
  protected:
   ~GuestMemory() = default;

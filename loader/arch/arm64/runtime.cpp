@@ -12,8 +12,11 @@ uintptr_t __stack_chk_guard = 0x595e9fbd94fda766;
 
 [[noreturn]] void __stack_chk_fail(void) { mb::arm64::fatal("stack protector: stack smashed"); }
 
-// No heap, no files, no exit.
+// No heap, no files, no exit. malloc/free are defined (failing) so that a
+// library's default allocator (libdeflate's) does not pull in picolibc's.
 void* sbrk(ptrdiff_t) { return reinterpret_cast<void*>(-1); }
+void* malloc(size_t) { return nullptr; }
+void free(void*) {}
 [[noreturn]] void _exit(int) { mb::arm64::fatal("_exit called"); }
 [[noreturn]] void abort(void) { mb::arm64::fatal("abort called"); }
 

@@ -15,6 +15,7 @@ class IdentityMemory final : public GuestMemory {
   Res<void> copy(GuestPhys dst, GuestPhys src, size_t len) override;
   Res<void> fill(GuestPhys dst, uint8_t byte, size_t len) override;
   Res<const uint8_t*> view(GuestPhys base, size_t len) override;
+  Res<uint8_t*> writable(GuestPhys base, size_t len) override;
 };
 
 }  // namespace mb::arm64
