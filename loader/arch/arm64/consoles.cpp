@@ -11,7 +11,12 @@ namespace {
 // PL011 / SBSA UART registers (byte offsets).
 constexpr uint64_t kDr = 0x00;
 constexpr uint64_t kFr = 0x18;
+constexpr uint64_t kLcrH = 0x2c;  // PL011 only: SBSA UARTs have no LCR_H
 constexpr uint32_t kFrTxFull = 1 << 5;
+constexpr uint32_t kFrTxEmpty = 1 << 7;
+constexpr uint32_t kLcrHFifoEnable = 1 << 4;
+// Both a PL011 (r1p4: 16, r1p5: 32) and an SBSA UART hold at least 16.
+constexpr unsigned kFifoDepth = 16;
 
 volatile uint32_t* reg(GuestPhys base, uint64_t off) {
   return reinterpret_cast<volatile uint32_t*>(static_cast<uintptr_t>(base.value + off));
@@ -19,9 +24,19 @@ volatile uint32_t* reg(GuestPhys base, uint64_t off) {
 
 }  // namespace
 
+Pl011Console::Pl011Console(GuestPhys base, bool sbsa) : base_(base) {
+  if (base.value == 0) return;  // placeholder, never written to
+  fifo_depth_ = sbsa || (*reg(base_, kLcrH) & kLcrHFifoEnable) ? kFifoDepth : 1;
+}
+
 void Pl011Console::put(char c) {
-  while (*reg(base_, kFr) & kFrTxFull) {
+  if (room_ == 0) {
+    uint32_t fr;
+    while ((fr = *reg(base_, kFr)) & kFrTxFull) {
+    }
+    room_ = (fr & kFrTxEmpty) ? fifo_depth_ : 1;  // not full: room for one at least
   }
+  --room_;
   *reg(base_, kDr) = static_cast<uint8_t>(c);
 }
 

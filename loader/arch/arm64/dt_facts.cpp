@@ -101,6 +101,7 @@ Res<DtFacts> read_dt_facts(const void* fdt) {
   if (uart >= 0 && first_reg(fdt, uart, &uart_reg)) {
     f.has_uart = true;
     f.uart = uart_reg.base;
+    f.uart_sbsa = fdt_node_check_compatible(fdt, uart, "arm,sbsa-uart") == 0;
   }
 
   int chosen = fdt_path_offset(fdt, "/chosen");

@@ -42,7 +42,7 @@ Res<void> FirmwarePlatform::bring_up() {
   if (facts_.has_uart) MB_CHECK(mmu_.fill_device(PhysRange{facts_.uart, kPageSize}));
 
 #if defined(CONFIG_CONSOLE_PL011)
-  if (facts_.has_uart) console_.use_pl011(facts_.uart);
+  if (facts_.has_uart) console_.use_pl011(facts_.uart, facts_.uart_sbsa);
 #endif
 #if defined(CONFIG_CONSOLE_XEN)
   if (console_.kind() == FirmwareConsole::Kind::kNone && facts_.hypervisor) console_.use_xen_console_io();

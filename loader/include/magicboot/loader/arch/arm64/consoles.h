@@ -14,13 +14,21 @@ namespace mb::arm64 {
 
 class Pl011Console final : public Console {
  public:
-  explicit Pl011Console(GuestPhys base) : base_(base) {}
+  // sbsa: an SBSA generic UART (Xen's vpl011), whose FIFOs are always on.
+  // A PL011's are on when LCR_H.FEN says so.
+  explicit Pl011Console(GuestPhys base, bool sbsa = false);
   void write(const char* s, size_t len) override;
   GuestPhys base() const { return base_; }
 
  private:
   void put(char c);
   GuestPhys base_;
+  // Characters that may follow a TXFE (FIFO empty) reading without another
+  // look at FR. Under Xen every UART register access traps to the
+  // hypervisor: polling FR before each character doubled the cost of
+  // printing the handover report (~3 M instructions).
+  unsigned fifo_depth_ = 1;
+  unsigned room_ = 0;
 };
 
 class XenConsoleIo final : public Console {
@@ -37,8 +45,8 @@ class FirmwareConsole final : public Console {
   enum class Kind : uint8_t { kNone, kPl011, kXenConsoleIo };
 
   explicit FirmwareConsole(Hypercalls& hyp) : pl011_(GuestPhys{0}), xen_(hyp) {}
-  void use_pl011(GuestPhys base) {
-    pl011_ = Pl011Console(base);
+  void use_pl011(GuestPhys base, bool sbsa) {
+    pl011_ = Pl011Console(base, sbsa);
     kind_ = Kind::kPl011;
   }
   void use_xen_console_io() { kind_ = Kind::kXenConsoleIo; }

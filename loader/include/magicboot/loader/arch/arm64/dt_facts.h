@@ -20,6 +20,7 @@ struct DtFacts {
 
   bool has_uart = false;
   GuestPhys uart;           // PL011/SBSA UART base
+  bool uart_sbsa = false;   // compatible "arm,sbsa-uart" (FIFOs always on)
   bool uart_from_stdout_path = false;
 
   PhysRange initrd;         // /chosen linux,initrd-start/-end (empty if none)
