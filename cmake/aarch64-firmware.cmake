@@ -12,10 +12,7 @@ set(_flags "--specs=${PICOLIBC_SPECS} -ffreestanding -mstrict-align -fno-pic -fn
 set(CMAKE_C_FLAGS_INIT "${_flags}")
 set(CMAKE_ASM_FLAGS_INIT "${_flags}")
 set(CMAKE_CXX_FLAGS_INIT "${_flags} -fno-exceptions -fno-rtti -fno-use-cxa-atexit -fno-threadsafe-statics -fno-asynchronous-unwind-tables")
-# PICOLIBC_INTEGER_PRINTF_SCANF: picolibc's specs then link the integer-only
-# vfprintf (__i_vfprintf); the firmware prints no floating point, and the
-# double version with its Ryu tables costs ~7 KiB.
-set(CMAKE_EXE_LINKER_FLAGS_INIT "-nostartfiles -static -Wl,--gc-sections -DPICOLIBC_INTEGER_PRINTF_SCANF")
+set(CMAKE_EXE_LINKER_FLAGS_INIT "-nostartfiles -static -Wl,--gc-sections")
 
 # Arm64 static libraries (libfdt.a, libz.a) extracted by tools/setup.
 set(MAGICBOOT_ARM64_SYSROOT "$ENV{HOME}/.cache/magicboot/arm64" CACHE PATH "dpkg -x of Debian's arm64 -dev packages")
