@@ -28,7 +28,7 @@ Res<void> run_steps(Platform& p, GuestPhys dtb, Arena& arena, const BootOptions&
   Console& c = p.console;
   StageClock clock(p, r);
 
-  MB_CHECK(steps::discover_dt(p.mem, dtb, r));
+  MB_CHECK(steps::discover_dt(p.mem, dtb, opts.discovered, r));
   clock.end(Stage::kDiscover);
   print(c, "magicboot: discover: DT %#llx (%llu B), %zu RAM bank(s) %llu MiB, payload [%#llx, %#llx), %s\n",
         (unsigned long long)dtb.value, (unsigned long long)r.incoming_dt.size, r.dt.bank_count,

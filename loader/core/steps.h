@@ -5,8 +5,9 @@
 
 namespace mb::loader::steps {
 
-// 1. The incoming DT: its size from the header, then discover().
-Res<void> discover_dt(GuestMemory& mem, GuestPhys dtb, BootReport& r);
+// 1. The incoming DT: its size from the header, then discover(); or, when
+// `discovered` is given, that result of an earlier discover() of the blob.
+Res<void> discover_dt(GuestMemory& mem, GuestPhys dtb, const DiscoveredDt* discovered, BootReport& r);
 // 2. RAM, Xen's regions, reservations, the loader itself, the DT, the payload.
 Res<void> build_ledger(const LoaderLayout& layout, BootReport& r);
 // 3. Detect Xen, find and map shared_info, read the magic PFNs and wallclock.

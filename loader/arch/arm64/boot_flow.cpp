@@ -61,6 +61,7 @@ void run_boot_flow(FirmwarePlatform& fw) {
 #endif
   opts.shared_info_fallback_offset = CONFIG_SHARED_INFO_MAGIC_OFFSET;
   opts.progress = &progress;
+  opts.discovered = &fw.dt();  // bring-up's discover(): the DT is read once
   Platform p = fw.platform();
   auto booted = loader::boot(p, fw.dtb(), arena, opts, report);
   // boot() returns only when it did not jump.

@@ -31,21 +31,20 @@ void banner(FirmwarePlatform& fw) {
 
 void describe(FirmwarePlatform& fw) {
   Console& con = fw.console();
-  const DtFacts& dt = fw.dt();
+  const loader::DiscoveredDt& dt = fw.dt();
   using ull = unsigned long long;
   char what[40];
   print(con, "dt %#llx (%u bytes); console %s%s; mmu %zu/%zu tables, %u-bit PA\n", ull(fw.dtb().value),
-        fw.dtb_size(), fw.console().describe(what, sizeof what), dt.uart_from_stdout_path ? " (stdout-path)" : "",
+        fw.dtb_size(), fw.console().describe(what, sizeof what), fw.uart().from_stdout_path ? " (stdout-path)" : "",
         fw.mmu().tables_used(), fw.mmu().tables_capacity(), fw.mmu().pa_bits());
-  for (unsigned i = 0; i < dt.ram_count; ++i)
-    print(con, "ram %#llx-%#llx (%llu MiB)\n", ull(dt.ram[i].base.value), ull(dt.ram[i].end().value),
-          ull(dt.ram[i].size >> 20));
-  if (!dt.initrd.empty())
-    print(con, "initrd %#llx-%#llx\n", ull(dt.initrd.base.value), ull(dt.initrd.end().value));
+  for (const PhysRange& bank : dt.ram())
+    print(con, "ram %#llx-%#llx (%llu MiB)\n", ull(bank.base.value), ull(bank.end().value), ull(bank.size >> 20));
+  if (!dt.payload.empty())
+    print(con, "initrd %#llx-%#llx\n", ull(dt.payload.base.value), ull(dt.payload.end().value));
 }
 
 // "magicboot.probe", "probe-fault" and "probe-jump" select the platform probe.
-bool wants_probe(const DtFacts& dt) {
+bool wants_probe(const loader::DiscoveredDt& dt) {
   if (dt.bootargs == nullptr) return false;
   for (const char* word : {"magicboot.probe", "probe-fault", "probe-jump"})
     if (strstr(dt.bootargs, word) != nullptr) return true;

@@ -28,25 +28,35 @@ Res<void> FirmwarePlatform::bring_up() {
   if (dtb_size_ == 0)
     return MB_ERR(ErrorCode::kBadInput, "dt-magic", "no device tree at x0 = %#llx",
                   static_cast<unsigned long long>(dtb_.value));
-  facts_ = MB_TRY(read_dt_facts(reinterpret_cast<const void*>(static_cast<uintptr_t>(dtb_.value))));
+  const void* fdt = reinterpret_cast<const void*>(static_cast<uintptr_t>(dtb_.value));
+  // start.S mapped exactly the header's totalsize bytes of the DTB.
+  auto discovered = loader::discover(fdt, dtb_size_);
+  if (discovered.ok()) dt_ = *discovered;
+  uart_ = find_uart(fdt, discovered.ok() ? &dt_ : nullptr);
 
-  for (unsigned i = 0; i < facts_.ram_count; ++i) MB_CHECK(mmu_.map(facts_.ram[i], MemType::kNormal));
-  if (facts_.hypervisor) {
-    // Xen's pages that the loader maps (shared_info, grant frames) are
-    // ordinary memory to Xen: map them cacheable like Linux does.
-    MB_CHECK(mmu_.map(boards::xen_arm64::kMagic, MemType::kNormal));
-    MB_CHECK(mmu_.map(facts_.grant_region.empty() ? boards::xen_arm64::kGntTab : facts_.grant_region,
-                      MemType::kNormal));
+  if (discovered.ok()) {
+    for (const PhysRange& bank : dt_.ram()) MB_CHECK(mmu_.map(bank, MemType::kNormal));
+    if (dt_.xen.present) {
+      // Xen's pages that the loader maps (shared_info, grant frames) are
+      // ordinary memory to Xen: map them cacheable like Linux does.
+      MB_CHECK(mmu_.map(boards::xen_arm64::kMagic, MemType::kNormal));
+      MB_CHECK(mmu_.map(dt_.xen.grant_table.empty() ? boards::xen_arm64::kGntTab : dt_.xen.grant_table,
+                        MemType::kNormal));
+    }
   }
   MB_CHECK(mmu_.fill_device(kDeviceWindow));
-  if (facts_.has_uart) MB_CHECK(mmu_.fill_device(PhysRange{facts_.uart, kPageSize}));
+  if (uart_.found) MB_CHECK(mmu_.fill_device(PhysRange{uart_.base, kPageSize}));
 
 #if defined(CONFIG_CONSOLE_PL011)
-  if (facts_.has_uart) console_.use_pl011(facts_.uart, facts_.uart_sbsa);
+  if (uart_.found) console_.use_pl011(uart_.base, uart_.sbsa);
 #endif
 #if defined(CONFIG_CONSOLE_XEN)
-  if (console_.kind() == FirmwareConsole::Kind::kNone && facts_.hypervisor) console_.use_xen_console_io();
+  if (console_.kind() == FirmwareConsole::Kind::kNone && discovered.ok() && dt_.xen.present)
+    console_.use_xen_console_io();
 #endif
+  if (!discovered.ok())  // discover() sees a buffer; the user needs the guest address
+    return MB_ERR(discovered.error().code, discovered.error().check, "DT at %#llx: %s",
+                  static_cast<unsigned long long>(dtb_.value), discovered.error().detail);
   return {};
 }
 

@@ -1,6 +1,6 @@
 #include "magicboot/loader/arch/arm64/mmu.h"
 
-#include "magicboot/loader/arch/arm64/dt_facts.h"
+#include "magicboot/loader/arch/arm64/platform_uart.h"
 #include "magicboot/loader/arch/arm64/link_layout.h"
 #include "magicboot/loader/arch/arm64/sysreg.h"
 

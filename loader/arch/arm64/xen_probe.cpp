@@ -39,7 +39,7 @@ long rc_of(const xen::XenResult<xen::Unit>& r) { return r.ok() ? 0 : xen::rc_fro
 // Only where the boot protocol allows it: 2 MiB-aligned base + text_offset.
 void jump_to_initrd(FirmwarePlatform& fw) {
   Console& con = fw.console();
-  const PhysRange img = fw.dt().initrd;
+  const PhysRange img = fw.dt().payload;
   auto* h = reinterpret_cast<const uint8_t*>(static_cast<uintptr_t>(img.base.value));
   uint64_t text_offset = 0;
   if (img.size < 64 || memcmp(h + 0x38, "ARM\x64", 4) != 0) {
@@ -64,13 +64,13 @@ void jump_to_initrd(FirmwarePlatform& fw) {
 
 void run_xen_probe(FirmwarePlatform& fw) {
   Console& con = fw.console();
-  const DtFacts& dt = fw.dt();
+  const loader::DiscoveredDt& dt = fw.dt();
   ProbeRanges ranges{PhysRange{}, false, loader_layout()};
   fw.faults().set_classifier(classify, &ranges);
   const bool want_fault = dt.bootargs != nullptr && strstr(dt.bootargs, "probe-fault") != nullptr;
   bool ok = true;
 
-  if (!dt.hypervisor) {
+  if (!dt.xen.present) {
     print(con, "xen: no hypervisor (no /hypervisor node): Xen steps skipped\n");
     if (want_fault) {
       print(con, "probe: reading unmapped 0x100000000 to test the fault report\n");
@@ -81,8 +81,8 @@ void run_xen_probe(FirmwarePlatform& fw) {
     auto ver = xen::xen_version(hyp);
     if (ver.ok())
       print(con, "xen: version %u.%u; grant region %#llx+%#llx\n", *ver >> 16, *ver & 0xffff,
-            static_cast<unsigned long long>(dt.grant_region.base.value),
-            static_cast<unsigned long long>(dt.grant_region.size));
+            static_cast<unsigned long long>(dt.xen.grant_table.base.value),
+            static_cast<unsigned long long>(dt.xen.grant_table.size));
     else
       print(con, "xen: xen_version failed: %s\n", xen::to_string(ver.error()));
     ok = ok && ver.ok();

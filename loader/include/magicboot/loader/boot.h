@@ -32,6 +32,10 @@ struct BootOptions {
   SharedInfoStrategy strategy = SharedInfoStrategy::kMagic;
   unsigned shared_info_fallback_offset = 4095;  // pages into GUEST_MAGIC
   Progress* progress = nullptr;                 // long work (inflate)
+  // The incoming DT already discovered (the firmware's bring-up read it):
+  // step 1 takes it instead of parsing the blob again. It must be
+  // discover()'s result for the blob at `dtb`. nullptr: step 1 parses.
+  const DiscoveredDt* discovered = nullptr;
 };
 
 enum class Stage : uint8_t { kDiscover, kLedger, kXen, kPayload, kPlan, kLoad, kFixup, kQuiesce, kCount };

@@ -1,6 +1,7 @@
 // The arm64 firmware's mb::Platform: every backend in one object, brought up
 // in the order the hardware needs (MMU on for the image and the DTB, then
-// the DT read, then RAM/devices mapped and a console chosen).
+// the DT read -- once, by the loader core's discover(), whose result the
+// core reuses -- then RAM/devices mapped and a console chosen).
 //
 //   FirmwarePlatform fw(dtb);
 //   if (!fw.bring_up().ok()) ...;       // prints why on whatever console exists
@@ -10,11 +11,12 @@
 #include "magicboot/hypercall/arm64_hvc.h"
 #include "magicboot/loader/arch/arm64/consoles.h"
 #include "magicboot/loader/arch/arm64/cpu.h"
-#include "magicboot/loader/arch/arm64/dt_facts.h"
 #include "magicboot/loader/arch/arm64/exceptions.h"
 #include "magicboot/loader/arch/arm64/identity_memory.h"
 #include "magicboot/loader/arch/arm64/layout.h"
 #include "magicboot/loader/arch/arm64/mmu.h"
+#include "magicboot/loader/arch/arm64/platform_uart.h"
+#include "magicboot/loader/dt.h"
 
 namespace mb::arm64 {
 
@@ -25,8 +27,9 @@ class FirmwarePlatform {
   FirmwarePlatform(const FirmwarePlatform&) = delete;
   FirmwarePlatform& operator=(const FirmwarePlatform&) = delete;
 
-  // MMU, DT facts, memory map, console, fault reporter. On failure the
-  // error says which step; the console may be kNone if the DT was unusable.
+  // MMU, discover(), memory map, console, fault reporter. On failure the
+  // error says which step; when discover() fails a UART found by compatible
+  // is still the console, and kNone only if the blob has none.
   Res<void> bring_up();
 
   Platform platform() { return Platform{hyp_, mem_, console_, cpu_, loader_layout()}; }
@@ -34,7 +37,9 @@ class FirmwarePlatform {
   GuestPhys dtb() const { return dtb_; }
   uint32_t dtb_size() const { return dtb_size_; }
   unsigned entry_el() const { return entry_el_; }
-  const DtFacts& dt() const { return facts_; }
+  // Valid after a successful bring_up(); strings point into the DTB.
+  const loader::DiscoveredDt& dt() const { return dt_; }
+  const PlatformUart& uart() const { return uart_; }
   FirmwareConsole& console() { return console_; }
   FaultReporter& faults() { return faults_; }
   xen::HvcHypercalls& hypercalls() { return hyp_; }
@@ -53,7 +58,8 @@ class FirmwarePlatform {
   Arm64Cpu cpu_;
   IdentityMap mmu_;
   FaultReporter faults_;
-  DtFacts facts_;
+  loader::DiscoveredDt dt_;
+  PlatformUart uart_;
 };
 
 }  // namespace mb::arm64
