@@ -24,6 +24,7 @@
 
 #include "boards/xen_arm64/board.h"
 #include "magicboot/sim/sim.h"
+#include "magicboot_test/gzip.h"
 
 namespace mb::sim {
 // gtest prints outcomes by name instead of as bytes.
@@ -197,19 +198,7 @@ inline Bytes synthetic_image(size_t file_size = 256 * 1024, uint64_t image_size 
   return b;
 }
 
-inline Bytes gzip_bytes(const Bytes& in, int level = 6) {
-  z_stream zs{};
-  EXPECT_EQ(deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  Bytes out(deflateBound(&zs, in.size()) + 64);
-  zs.next_in = const_cast<Bytef*>(in.data());
-  zs.avail_in = static_cast<uInt>(in.size());
-  zs.next_out = out.data();
-  zs.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
+using mb::test_support::gzip_bytes;
 
 inline Bytes random_bytes(size_t n, uint32_t seed) {
   std::mt19937 rng(seed);

@@ -16,6 +16,7 @@
 
 #include "magicboot/loader/payload/image.h"
 #include "magicboot/platform.h"
+#include "magicboot_test/gzip.h"
 
 namespace mb::loader::test {
 
@@ -100,20 +101,7 @@ inline Bytes make_image(size_t file_size, uint64_t image_size, uint64_t flags = 
   return b;
 }
 
-// gzip with zlib (gzip wrapper: windowBits 15 + 16).
-inline Bytes gzip_bytes(const Bytes& in, int level = 6) {
-  z_stream zs{};
-  EXPECT_EQ(deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  Bytes out(deflateBound(&zs, in.size()) + 64);
-  zs.next_in = const_cast<Bytef*>(in.data());
-  zs.avail_in = static_cast<uInt>(in.size());
-  zs.next_out = out.data();
-  zs.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
+using mb::test_support::gzip_bytes;
 
 class TempDir {
  public:
