@@ -14,14 +14,6 @@
 namespace mb::loader::test {
 namespace {
 
-constexpr GuestPhys kRamBase{0x40000000};
-constexpr GuestPhys kDst{0x40010000};
-
-struct ArenaBuf {
-  std::vector<uint8_t> buf = std::vector<uint8_t>(kGunzipArenaBytes);
-  Arena arena{buf.data(), buf.size()};
-};
-
 // VectorMemory plus writable(): counts the direct windows handed out.
 class DirectMemory final : public GuestMemory {
  public:

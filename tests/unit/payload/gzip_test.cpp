@@ -10,14 +10,6 @@
 namespace mb::loader::test {
 namespace {
 
-constexpr GuestPhys kRamBase{0x40000000};
-constexpr GuestPhys kDst{0x40010000};
-
-struct ArenaBuf {
-  std::vector<uint8_t> buf = std::vector<uint8_t>(kGunzipArenaBytes);
-  Arena arena{buf.data(), buf.size()};
-};
-
 struct RecordingProgress final : Progress {
   void update(uint64_t done, uint64_t total) override { calls.push_back({done, total}); }
   std::vector<std::pair<uint64_t, uint64_t>> calls;

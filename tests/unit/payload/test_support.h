@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "magicboot/arena.h"
+#include "magicboot/loader/payload/gzip.h"
 #include "magicboot/loader/payload/image.h"
 #include "magicboot/platform.h"
 #include "magicboot_test/gzip.h"
@@ -100,6 +102,16 @@ inline Bytes make_image(size_t file_size, uint64_t image_size, uint64_t flags = 
   put_le(b, 0x38, kImageMagic, 4);
   return b;
 }
+
+// Guest RAM and an inflate destination for the gzip tests, and an arena of
+// the size gunzip promises to need.
+constexpr GuestPhys kRamBase{0x40000000};
+constexpr GuestPhys kDst{0x40010000};
+
+struct ArenaBuf {
+  std::vector<uint8_t> buf = std::vector<uint8_t>(kGunzipArenaBytes);
+  Arena arena{buf.data(), buf.size()};
+};
 
 using mb::test_support::gzip_bytes;
 
