@@ -2,6 +2,8 @@
 
 #include <libfdt.h>
 
+#include "walk.h"
+
 namespace mb::loader::dt_detail {
 
 Res<void> check_blob(const void* fdt, size_t buffer_size) {
@@ -21,7 +23,9 @@ Res<void> check_blob(const void* fdt, size_t buffer_size) {
   if (fdt_totalsize(fdt) > buffer_size)
     return MB_ERR(ErrorCode::kBadInput, "dt-truncated", "DT: totalsize %u exceeds the %zu bytes available",
                   fdt_totalsize(fdt), buffer_size);
-  rc = fdt_check_full(fdt, buffer_size);
+  // fdt_check_full's checks, with a walk that costs ~1/30 of libfdt's (walk.h).
+  rc = fdt_num_mem_rsv(fdt);
+  if (rc >= 0) rc = check_structure(fdt);
   if (rc != 0)
     return MB_ERR(ErrorCode::kBadInput, "dt-structure", "DT (%u bytes): malformed: %s",
                   fdt_totalsize(fdt), fdt_strerror(rc));

@@ -6,6 +6,7 @@
 #include "magicboot/loader/dt.h"
 #include "blob_check.h"
 #include "fdt_cells.h"
+#include "walk.h"
 
 namespace mb::loader {
 namespace {
@@ -18,6 +19,7 @@ struct Cells {
 };
 
 using dt_detail::read_cells;
+using dt_detail::getprop;
 
 const char* name_of(const void* fdt, int node) {
   const char* name = fdt_get_name(fdt, node, nullptr);
@@ -41,7 +43,7 @@ Res<Cells> cells_of(const void* fdt, int parent) {
 template <class F>
 Res<void> for_each_reg(const void* fdt, int node, Cells cells, const char* check, F f) {
   int len = 0;
-  const auto* p = static_cast<const uint8_t*>(fdt_getprop(fdt, node, "reg", &len));
+  const auto* p = static_cast<const uint8_t*>(getprop(fdt, node, "reg", &len));
   if (p == nullptr) return {};
   const int entry = 4 * (cells.address + cells.size);
   if (len % entry != 0)
@@ -59,7 +61,7 @@ Res<void> for_each_reg(const void* fdt, int node, Cells cells, const char* check
 
 bool enabled(const void* fdt, int node) {
   int len = 0;
-  const char* status = static_cast<const char*>(fdt_getprop(fdt, node, "status", &len));
+  const char* status = static_cast<const char*>(getprop(fdt, node, "status", &len));
   if (status == nullptr) return true;
   return (len == 5 && memcmp(status, "okay", 5) == 0) || (len == 3 && memcmp(status, "ok", 3) == 0);
 }
@@ -68,7 +70,7 @@ bool enabled(const void* fdt, int node) {
 // NUL-terminated string (a string must not run into the next property).
 Res<const char*> string_prop(const void* fdt, int node, const char* prop, const char* check) {
   int len = 0;
-  const char* s = static_cast<const char*>(fdt_getprop(fdt, node, prop, &len));
+  const char* s = static_cast<const char*>(getprop(fdt, node, prop, &len));
   if (s == nullptr) return static_cast<const char*>(nullptr);
   if (len < 1 || s[len - 1] != '\0')
     return MB_ERR(ErrorCode::kBadInput, check, "node %s: %s (%d bytes) is not a NUL-terminated string",
@@ -91,10 +93,9 @@ Res<void> discover_memory(const void* fdt, DiscoveredDt& dt) {
   // is not RAM to the kernel, so it must not be RAM to us (found by fuzz_dt).
   static constexpr char kMemory[] = "memory";
   const Cells cells = MB_TRY(cells_of(fdt, 0));
-  int node;
-  fdt_for_each_subnode(node, fdt, 0) {
+  for (int node = dt_detail::first_child(fdt, 0); node >= 0; node = dt_detail::next_sibling(fdt, node)) {
     int len = 0;
-    const char* type = static_cast<const char*>(fdt_getprop(fdt, node, "device_type", &len));
+    const char* type = static_cast<const char*>(getprop(fdt, node, "device_type", &len));
     if (type == nullptr || len != sizeof kMemory || __builtin_memcmp(type, kMemory, sizeof kMemory) != 0) continue;
     if (!enabled(fdt, node)) continue;
     MB_CHECK(for_each_reg(fdt, node, cells, "dt-memory-reg", [&](PhysRange r) -> Res<void> {
@@ -140,7 +141,7 @@ bool parse_version(const char* s, unsigned* major, unsigned* minor) {
 }
 
 Res<void> discover_hypervisor(const void* fdt, DiscoveredDt& dt) {
-  const int node = fdt_path_offset(fdt, "/hypervisor");
+  const int node = dt_detail::path_offset(fdt, "/hypervisor", sizeof "/hypervisor" - 1);
   if (node < 0) return {};
   static constexpr char kPrefix[] = "xen,xen-";
   const int n = fdt_stringlist_count(fdt, node, "compatible");
@@ -167,7 +168,7 @@ Res<void> discover_hypervisor(const void* fdt, DiscoveredDt& dt) {
 
   // GIC binding: <type number flags>, type 0 = SPI, 1 = PPI.
   int len = 0;
-  const auto* irq = static_cast<const uint8_t*>(fdt_getprop(fdt, node, "interrupts", &len));
+  const auto* irq = static_cast<const uint8_t*>(getprop(fdt, node, "interrupts", &len));
   if (irq != nullptr && (len == 12 || len == 16)) {
     const uint32_t type = fdt32_ld(reinterpret_cast<const fdt32_t*>(irq));
     const uint32_t num = fdt32_ld(reinterpret_cast<const fdt32_t*>(irq + 4));
@@ -206,11 +207,12 @@ Res<void> discover_stdout(const void* fdt, int chosen, DiscoveredDt& dt) {
   out.path_len = colon ? static_cast<size_t>(colon - path) : strlen(path);
   out.options = colon ? colon + 1 : nullptr;
   // Resolves an alias when the path does not start with '/'.
-  const int node = fdt_path_offset_namelen(fdt, path, static_cast<int>(out.path_len));
+  int parent = -1;
+  const int node = dt_detail::path_offset(fdt, path, out.path_len, &parent);
   if (node < 0) return {};
   out.found = true;
   out.pl011 = fdt_node_check_compatible(fdt, node, "arm,pl011") == 0;
-  const Cells cells = MB_TRY(cells_of(fdt, fdt_parent_offset(fdt, node)));
+  const Cells cells = MB_TRY(cells_of(fdt, parent));
   bool first = true;
   return for_each_reg(fdt, node, cells, "dt-stdout-reg", [&](PhysRange r) -> Res<void> {
     if (first) out.reg = r;
@@ -220,7 +222,7 @@ Res<void> discover_stdout(const void* fdt, int chosen, DiscoveredDt& dt) {
 }
 
 Res<void> discover_chosen(const void* fdt, DiscoveredDt& dt) {
-  const int chosen = fdt_path_offset(fdt, "/chosen");
+  const int chosen = dt_detail::path_offset(fdt, "/chosen", sizeof "/chosen" - 1);
   if (chosen < 0) return {};
   dt.bootargs = MB_TRY(string_prop(fdt, chosen, "bootargs", "dt-chosen-bootargs"));
 
@@ -264,14 +266,13 @@ Res<void> discover_reserved(const void* fdt, DiscoveredDt& dt) {
     MB_CHECK(add_reservation(fdt, dt, DtReservation{PhysRange{GuestPhys{addr}, size}, DtReservation::Source::kMemreserve}));
   }
 
-  const int parent = fdt_path_offset(fdt, "/reserved-memory");
+  const int parent = dt_detail::path_offset(fdt, "/reserved-memory", sizeof "/reserved-memory" - 1);
   if (parent < 0) return {};
   const Cells cells = MB_TRY(cells_of(fdt, parent));
-  int child;
-  fdt_for_each_subnode(child, fdt, parent) {
+  for (int child = dt_detail::first_child(fdt, parent); child >= 0; child = dt_detail::next_sibling(fdt, child)) {
     if (!enabled(fdt, child)) continue;
     const char* name = name_of(fdt, child);
-    const bool no_map = fdt_getprop(fdt, child, "no-map", nullptr) != nullptr;
+    const bool no_map = getprop(fdt, child, "no-map", nullptr) != nullptr;
     // Nodes with only "size" ask the OS to allocate: nothing is placed yet.
     MB_CHECK(for_each_reg(fdt, child, cells, "dt-reserved-reg", [&](PhysRange r) -> Res<void> {
       return add_reservation(fdt, dt, DtReservation{r, DtReservation::Source::kReservedMemoryNode, name, no_map});

@@ -5,6 +5,7 @@
 
 #include "blob_check.h"
 #include "fdt_cells.h"
+#include "walk.h"
 #include "magicboot/loader/dt_fixup.h"
 
 namespace mb::loader {
@@ -56,11 +57,11 @@ bool reg_overlaps(const void* fdt, int node, int ac, int sc, PhysRange payload) 
 Res<void> drop_reserved_nodes_over(void* fdt, PhysRange payload, size_t cap) {
   // Deleting a node moves the offsets after it: start over after each one.
   for (;;) {
-    const int parent = fdt_path_offset(fdt, "/reserved-memory");
+    const int parent = dt_detail::path_offset(fdt, "/reserved-memory", sizeof "/reserved-memory" - 1);
     if (parent < 0) return {};
     const int ac = fdt_address_cells(fdt, parent), sc = fdt_size_cells(fdt, parent);
-    int child, victim = -1;
-    fdt_for_each_subnode(child, fdt, parent) {
+    int victim = -1;
+    for (int child = dt_detail::first_child(fdt, parent); child >= 0; child = dt_detail::next_sibling(fdt, child)) {
       if (reg_overlaps(fdt, child, ac, sc, payload)) {
         victim = child;
         break;
@@ -91,7 +92,7 @@ Res<size_t> build_kernel_dt(const void* in_fdt, void* out, size_t out_cap, const
                   in_size + kFixupSlack, out_cap);
   MB_CHECK(edited(rc, "copy the DT", out_cap));
 
-  int chosen = fdt_path_offset(out, "/chosen");
+  int chosen = dt_detail::path_offset(out, "/chosen", sizeof "/chosen" - 1);
   if (chosen == -FDT_ERR_NOTFOUND) chosen = fdt_add_subnode(out, 0, "chosen");
   MB_CHECK(edited(chosen, "find or add /chosen", out_cap));
   const PhysRange old = old_payload(out, chosen);
