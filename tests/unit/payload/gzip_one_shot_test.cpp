@@ -1,8 +1,8 @@
-// gunzip_to_guest's one-shot path: libdeflate straight into memory that
+// gunzip_to_guest's in-place path: the inflater straight into memory that
 // offers GuestMemory::writable() (as the firmware's identity map does). The
-// same answers as the streaming zlib path, whose tests are in gzip_test.cpp:
-// identical bytes, nothing written past the capacity, and the same failed
-// check for every bad input (a libdeflate refusal is diagnosed by zlib).
+// same answers as the window path through write(), whose tests are in
+// gzip_test.cpp: identical bytes, nothing written past the capacity, and the
+// same failed check for every bad input.
 #include <gtest/gtest.h>
 
 #include <set>
@@ -61,8 +61,8 @@ TEST(GzipOneShot, SameBytesWithoutWriteCalls) {
   EXPECT_EQ(std::memcmp(mem.at(kDst), data.data(), data.size()), 0);
   EXPECT_TRUE(untouched(mem, kDst + data.size(), 4096));
   EXPECT_EQ(mem.windows, 1u);
-  EXPECT_EQ(mem.writes(), 0u) << "the one-shot path must not fall back to streaming";
-  EXPECT_EQ(a.arena.used(), 0u) << "the decompressor must be released";
+  EXPECT_EQ(mem.writes(), 0u) << "the in-place path must not go through write()";
+  EXPECT_EQ(a.arena.used(), 0u) << "the inflate tables must be released";
 }
 
 TEST(GzipOneShot, CapacityExceededWritesNothingPastIt) {

@@ -1,0 +1,424 @@
+#include "magicboot/loader/payload/inflate.h"
+
+#include <bit>
+#include <cstring>
+
+#include "inflate_tables.h"
+
+namespace mb::loader {
+using namespace inflate_detail;
+
+static_assert(std::endian::native == std::endian::little, "the bit reader loads little-endian words");
+
+namespace {
+
+constexpr unsigned kCodelenOrder[kNumCodelen] = {16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15};
+
+// The fast loop may run while this much input is left: up to three
+// word refills of at most 7 bytes each per symbol, each loading 8 bytes.
+constexpr size_t kFastInputSlack = 32;
+// ... and this much output room: a 258-byte match copied in 16-byte steps
+// writes up to 15 bytes past its end.
+constexpr size_t kFastOutputSlack = kInflateMaxMatch + 32;
+
+// What the bit buffer must hold before decoding a distance: 15-bit code
+// plus 13 extra bits.
+constexpr unsigned kDistanceBits = kMaxCodeBits + 13;
+
+uint64_t load_le64(const uint8_t* p) {
+  uint64_t v;
+  __builtin_memcpy(&v, p, sizeof v);
+  return v;
+}
+
+uint64_t low_bits(uint64_t v, unsigned n) { return v & ~(~uint64_t{0} << n); }
+
+// A match's extra bits sit above its code in the entry's bit count.
+uint32_t with_extra(uint32_t base, uint64_t bitbuf, uint32_t e) {
+  return base + static_cast<uint32_t>(low_bits(bitbuf, entry_bits(e)) >> code_bits(e));
+}
+
+// Copies a match whose source starts dist bytes back, where writing up to
+// kFastOutputSlack bytes from dst is allowed. Overlapping copies must see
+// the bytes they produce, so steps never exceed dist.
+void copy_match_fast(uint8_t* dst, size_t dist, size_t len) {
+  const uint8_t* src = dst - dist;
+  uint8_t* const stop = dst + len;
+  if (dist >= 16) {
+    do {
+      __builtin_memcpy(dst, src, 16);
+      dst += 16;
+      src += 16;
+    } while (dst < stop);
+  } else if (dist == 1) {
+    // Runs of one byte (the zero padding of a kernel image) as stores.
+    uint64_t v = src[0] * 0x0101010101010101ull;
+    do {
+      __builtin_memcpy(dst, &v, 8);
+      __builtin_memcpy(dst + 8, &v, 8);
+      dst += 16;
+    } while (dst < stop);
+  } else if (dist >= 8) {
+    do {
+      __builtin_memcpy(dst, src, 8);
+      dst += 8;
+      src += 8;
+    } while (dst < stop);
+  } else {
+    do *dst++ = *src++;
+    while (dst < stop);
+  }
+}
+
+}  // namespace
+
+Res<RawInflater> RawInflater::create(Arena& arena, const uint8_t* src, size_t len, size_t file_offset) {
+  auto* t = static_cast<InflateTables*>(arena.allocate(sizeof(InflateTables), alignof(InflateTables)));
+  if (t == nullptr)
+    return MB_ERR(ErrorCode::kNoMemory, "gzip-arena", "inflate tables (%zu bytes) do not fit the arena (%zu of %zu used)",
+                  sizeof(InflateTables), arena.used(), arena.capacity());
+  return RawInflater(t, src, len, file_offset);
+}
+
+void RawInflater::refill() {
+  while (bitsleft_ <= 56) {
+    uint64_t byte = 0;
+    if (in_ < end_)
+      byte = *in_++;
+    else
+      ++overrun_;
+    bitbuf_ |= byte << bitsleft_;
+    bitsleft_ += 8;
+  }
+}
+
+uint32_t RawInflater::take(unsigned n) {
+  uint32_t v = static_cast<uint32_t>(low_bits(bitbuf_, n));
+  bitbuf_ >>= n;
+  bitsleft_ -= n;
+  return v;
+}
+
+size_t RawInflater::bit_offset() const {
+  return (static_cast<size_t>(in_ - src_) + overrun_) * 8 - bitsleft_;
+}
+
+size_t RawInflater::consumed() const { return (bit_offset() + 7) / 8; }
+
+Res<void> RawInflater::check_not_truncated(const char* what) const {
+  if (!overran()) return {};
+  return MB_ERR(ErrorCode::kBadInput, "gzip-truncated", "deflate stream ends inside %s: input ends at offset %#zx",
+                what, file_offset_ + static_cast<size_t>(end_ - src_));
+}
+
+Res<void> RawInflater::read_block_header() {
+  const size_t at = file_offset_ + bit_offset() / 8;
+  refill();
+  const uint32_t header = take(3);
+  MB_CHECK(check_not_truncated("a block header"));
+  final_block_ = header & 1;
+  switch (header >> 1) {
+    case 0: {
+      take(bitsleft_ & 7);  // stored blocks start on a byte boundary
+      const uint32_t len = take(16), nlen = take(16);
+      MB_CHECK(check_not_truncated("a stored block's length"));
+      if (len != (~nlen & 0xffff))
+        return MB_ERR(ErrorCode::kBadInput, "gzip-corrupt",
+                      "stored block at input offset %#zx: LEN %#x and NLEN %#x are not complements", at, len, nlen);
+      stored_left_ = len;
+      mode_ = Mode::kStored;
+      return {};
+    }
+    case 1: {
+      uint8_t* lens = tables_->lens;
+      std::memset(lens, 8, 144);
+      std::memset(lens + 144, 9, 112);
+      std::memset(lens + 256, 7, 24);
+      std::memset(lens + 280, 8, 8);
+      std::memset(lens + kNumLitlen, 5, kNumDist);
+      // The fixed code is complete: these cannot fail.
+      build_table(CodeKind::kLitlen, lens, kNumLitlen, tables_->litlen);
+      build_table(CodeKind::kDist, lens + kNumLitlen, kNumDist, tables_->dist);
+      mode_ = Mode::kHuffman;
+      return {};
+    }
+    case 2:
+      MB_CHECK(read_dynamic_tables());
+      mode_ = Mode::kHuffman;
+      return {};
+    default:
+      return MB_ERR(ErrorCode::kBadInput, "gzip-corrupt", "block at input offset %#zx has the reserved type 3", at);
+  }
+}
+
+Res<void> RawInflater::read_dynamic_tables() {
+  const size_t at = file_offset_ + bit_offset() / 8;
+  refill();
+  const unsigned nlit = take(5) + 257, ndist = take(5) + 1, ncodelen = take(4) + 4;
+  MB_CHECK(check_not_truncated("a block's code counts"));
+  if (nlit > 286 || ndist > 30)
+    return MB_ERR(ErrorCode::kBadInput, "gzip-corrupt",
+                  "dynamic block near input offset %#zx declares %u literal/length and %u distance codes "
+                  "(at most 286 and 30)",
+                  at, nlit, ndist);
+  uint8_t codelen_lens[kNumCodelen] = {};
+  refill();  // 19 x 3 bits fit in the 57 it guarantees
+  for (unsigned i = 0; i < ncodelen; ++i) codelen_lens[kCodelenOrder[i]] = static_cast<uint8_t>(take(3));
+  MB_CHECK(check_not_truncated("a block's code length code"));
+  if (!build_table(CodeKind::kCodelen, codelen_lens, kNumCodelen, tables_->codelen))
+    return MB_ERR(ErrorCode::kBadInput, "gzip-corrupt",
+                  "dynamic block near input offset %#zx: the code length code is over-subscribed or incomplete", at);
+
+  uint8_t* lens = tables_->lens;
+  const unsigned total = nlit + ndist;
+  for (unsigned i = 0; i < total;) {
+    refill();
+    const uint32_t e = tables_->codelen[bitbuf_ & ((1u << kCodelenRootBits) - 1)];
+    take(entry_bits(e));
+    const unsigned sym = codelen_symbol(e);
+    if (sym < 16) {
+      lens[i++] = static_cast<uint8_t>(sym);
+    } else {
+      uint8_t value = 0;
+      unsigned repeat;
+      if (sym == 16) {
+        if (i == 0)
+          return MB_ERR(ErrorCode::kBadInput, "gzip-corrupt",
+                        "dynamic block near input offset %#zx repeats a code length before the first one", at);
+        value = lens[i - 1];
+        repeat = 3 + take(2);
+      } else if (sym == 17) {
+        repeat = 3 + take(3);
+      } else {
+        repeat = 11 + take(7);
+      }
+      MB_CHECK(check_not_truncated("a block's code lengths"));
+      if (repeat > total - i)
+        return MB_ERR(ErrorCode::kBadInput, "gzip-corrupt",
+                      "dynamic block near input offset %#zx repeats code lengths past its %u codes", at, total);
+      std::memset(lens + i, value, repeat);
+      i += repeat;
+    }
+    MB_CHECK(check_not_truncated("a block's code lengths"));
+  }
+  if (lens[256] == 0)
+    return MB_ERR(ErrorCode::kBadInput, "gzip-corrupt", "dynamic block near input offset %#zx has no end-of-block code",
+                  at);
+  if (!build_table(CodeKind::kLitlen, lens, nlit, tables_->litlen))
+    return MB_ERR(ErrorCode::kBadInput, "gzip-corrupt",
+                  "dynamic block near input offset %#zx: the literal/length code is over-subscribed or incomplete", at);
+  if (!build_table(CodeKind::kDist, lens + nlit, ndist, tables_->dist))
+    return MB_ERR(ErrorCode::kBadInput, "gzip-corrupt",
+                  "dynamic block near input offset %#zx: the distance code is over-subscribed or incomplete", at);
+  return {};
+}
+
+Res<InflateStop> RawInflater::run_stored(uint8_t* out, size_t& pos, size_t end, size_t pause_at) {
+  while (stored_left_ > 0) {
+    if (pos >= pause_at) return InflateStop::kPaused;
+    if (pos == end) return InflateStop::kFull;
+    if (bitsleft_ >= 8) {  // bytes the bit reader had already loaded
+      out[pos++] = static_cast<uint8_t>(take(8));
+      --stored_left_;
+      MB_CHECK(check_not_truncated("a stored block"));
+      continue;
+    }
+    bitbuf_ = 0;  // empty: the bytes it may hold ahead are copied directly now
+    size_t n = stored_left_;
+    if (n > static_cast<size_t>(end_ - in_)) n = static_cast<size_t>(end_ - in_);
+    if (n > end - pos) n = end - pos;
+    if (pause_at - pos < n) n = pause_at - pos;
+    if (n == 0)
+      return MB_ERR(ErrorCode::kBadInput, "gzip-truncated",
+                    "deflate stream ends inside a stored block (%#x bytes short): input ends at offset %#zx",
+                    stored_left_, file_offset_ + static_cast<size_t>(end_ - src_));
+    std::memcpy(out + pos, in_, n);
+    in_ += n;
+    pos += n;
+    stored_left_ -= static_cast<uint32_t>(n);
+  }
+  return InflateStop::kEnd;
+}
+
+Res<InflateStop> RawInflater::run_huffman(uint8_t* out, size_t& pos, size_t end, size_t pause_at) {
+  const uint32_t* const lt = tables_->litlen;
+  const uint32_t* const dt = tables_->dist;
+  constexpr uint64_t kLitMask = (1u << kLitlenRootBits) - 1;
+  constexpr uint64_t kDistMask = (1u << kDistRootBits) - 1;
+
+  auto bad_distance = [&](size_t dist) {
+    return MB_ERR(ErrorCode::kBadInput, "gzip-corrupt",
+                  "distance %zu at output offset %#zx reaches before the start (input offset %#zx)", dist, pos,
+                  file_offset_ + bit_offset() / 8);
+  };
+  auto bad_code = [&](const char* which) {
+    return MB_ERR(ErrorCode::kBadInput, "gzip-corrupt", "invalid %s code at input offset %#zx", which,
+                  file_offset_ + bit_offset() / 8);
+  };
+
+  // The fast loop: enough input and output room that no symbol needs a
+  // bounds check, the bit buffer in locals, refilled a word at a time.
+  if (static_cast<size_t>(end_ - in_) > kFastInputSlack && end - pos > kFastOutputSlack && pos < pause_at) {
+    const uint8_t* in = in_;
+    uint64_t bitbuf = bitbuf_;
+    uint32_t bitsleft = bitsleft_;
+    uint8_t* op = out + pos;
+    const uint8_t* const in_stop = end_ - kFastInputSlack;
+    uint8_t* const out_stop = out + (pause_at < end - kFastOutputSlack ? pause_at : end - kFastOutputSlack);
+    // Loads the next whole bytes above the valid bits: afterwards 56-63
+    // bits are valid, and `in` is the byte that starts at bit `bitsleft`.
+    auto refill_word = [&] {
+      bitbuf |= load_le64(in) << bitsleft;
+      in += (63 - bitsleft) >> 3;
+      bitsleft |= 56;
+    };
+    auto consume = [&](uint32_t e) {
+      bitbuf >>= entry_bits(e);
+      bitsleft -= entry_bits(e);
+    };
+    auto put_literals = [&](uint32_t e) {
+      const uint16_t two = static_cast<uint16_t>(e >> 8);
+      __builtin_memcpy(op, &two, 2);  // the second byte is overwritten when e holds one literal
+      op += literal_count(e);
+    };
+    auto save = [&] {
+      in_ = in;
+      bitbuf_ = bitbuf;
+      bitsleft_ = bitsleft;
+      pos = static_cast<size_t>(op - out);
+    };
+    bool block_done = false;
+    while (in < in_stop && op < out_stop) {
+      refill_word();
+      uint32_t e = lt[bitbuf & kLitMask];
+      if (e & kLiteral) {
+        consume(e);
+        put_literals(e);
+        e = lt[bitbuf & kLitMask];
+        if (e & kLiteral) {
+          consume(e);
+          put_literals(e);
+          continue;
+        }
+      }
+      // At least 45 bits left here: a subtable step and a length (at most
+      // 11 + 4 + 5 bits) fit.
+      if (e & kSubtable) {
+        consume(e);
+        e = lt[subtable_start(e) + low_bits(bitbuf, subtable_bits(e))];
+        if (e & kLiteral) {
+          consume(e);
+          *op++ = static_cast<uint8_t>(e >> 8);
+          continue;
+        }
+      }
+      if (e & (kEndOfBlock | kInvalid)) {
+        if (e & kInvalid) {
+          save();
+          return bad_code("literal/length");
+        }
+        consume(e);
+        block_done = true;
+        break;
+      }
+      const uint32_t len = with_extra(length_base(e), bitbuf, e);
+      consume(e);
+      if (bitsleft < kDistanceBits) refill_word();
+      uint32_t d = dt[bitbuf & kDistMask];
+      if (d & kDistSubtable) {
+        consume(d);
+        d = dt[subtable_start(d) + low_bits(bitbuf, subtable_bits(d))];
+      }
+      if (d & kInvalid) {
+        save();
+        return bad_code("distance");
+      }
+      const uint32_t dist = with_extra(dist_base(d), bitbuf, d);
+      consume(d);
+      if (dist > static_cast<size_t>(op - out)) {
+        save();
+        return bad_distance(dist);
+      }
+      copy_match_fast(op, dist, len);
+      op += len;
+    }
+    save();
+    if (block_done) return InflateStop::kEnd;
+  }
+
+  // The careful loop: every symbol checked against both buffers' ends.
+  for (;;) {
+    if (pos >= pause_at) return InflateStop::kPaused;
+    refill();
+    uint32_t e = lt[bitbuf_ & kLitMask];
+    if (e & kSubtable) {
+      take(entry_bits(e));
+      e = lt[subtable_start(e) + low_bits(bitbuf_, subtable_bits(e))];
+    }
+    if (e & kLiteral) {
+      take(entry_bits(e));
+      MB_CHECK(check_not_truncated("a literal"));
+      const unsigned n = literal_count(e);
+      if (n > end - pos) {  // no room, or a pair with room for its first literal only
+        if (pos < end) out[pos++] = static_cast<uint8_t>(e >> 8);
+        return InflateStop::kFull;
+      }
+      out[pos] = static_cast<uint8_t>(e >> 8);
+      if (n == 2) out[pos + 1] = static_cast<uint8_t>(e >> 16);
+      pos += n;
+      continue;
+    }
+    if (e & kInvalid) {
+      take(entry_bits(e));
+      MB_CHECK(check_not_truncated("a literal/length code"));
+      return bad_code("literal/length");
+    }
+    if (e & kEndOfBlock) {
+      take(entry_bits(e));
+      MB_CHECK(check_not_truncated("an end-of-block code"));
+      return InflateStop::kEnd;
+    }
+    const uint32_t len = with_extra(length_base(e), bitbuf_, e);
+    take(entry_bits(e));
+    refill();
+    uint32_t d = tables_->dist[bitbuf_ & kDistMask];
+    if (d & kDistSubtable) {
+      take(entry_bits(d));
+      d = dt[subtable_start(d) + low_bits(bitbuf_, subtable_bits(d))];
+    }
+    const uint32_t dist = with_extra(dist_base(d), bitbuf_, d);
+    take(entry_bits(d));
+    MB_CHECK(check_not_truncated("a match"));
+    if (d & kInvalid) return bad_code("distance");
+    if (dist > pos) return bad_distance(dist);
+    const size_t room = end - pos;
+    const size_t n = len < room ? len : room;
+    for (size_t k = 0; k < n; ++k, ++pos) out[pos] = out[pos - dist];
+    if (n < len) return InflateStop::kFull;
+  }
+}
+
+Res<InflateStop> RawInflater::run(uint8_t* out, size_t& pos, size_t end, size_t pause_at) {
+  for (;;) {
+    InflateStop stop = InflateStop::kEnd;
+    switch (mode_) {
+      case Mode::kDone:
+        return InflateStop::kEnd;
+      case Mode::kBlockHeader:
+        if (pos >= pause_at) return InflateStop::kPaused;
+        MB_CHECK(read_block_header());
+        continue;
+      case Mode::kStored:
+        stop = MB_TRY(run_stored(out, pos, end, pause_at));
+        break;
+      case Mode::kHuffman:
+        stop = MB_TRY(run_huffman(out, pos, end, pause_at));
+        break;
+    }
+    if (stop != InflateStop::kEnd) return stop;
+    // kEnd from a block: the stream ends with it only if it was the last.
+    mode_ = final_block_ ? Mode::kDone : Mode::kBlockHeader;
+  }
+}
+
+}  // namespace mb::loader
