@@ -127,8 +127,20 @@ int next_child_from(const Blocks& b, int64_t off) {
   }
 }
 
+// The tag alone (the name is skipped only when the walk goes on).
 bool is_node(const Blocks& b, int node) {
-  return node >= 0 && token(b, static_cast<uint32_t>(node)).tag == FDT_BEGIN_NODE;
+  const auto off = static_cast<uint32_t>(node);
+  return node >= 0 && (off & 3) == 0 && off < b.st_size && b.st_size - off >= 4 && be32(b.st + off) == FDT_BEGIN_NODE;
+}
+
+int first_child_in(const Blocks& b, int node) {
+  if (!is_node(b, node)) return -FDT_ERR_BADOFFSET;
+  return next_child_from(b, token(b, static_cast<uint32_t>(node)).next);
+}
+
+int next_sibling_in(const Blocks& b, int child) {
+  if (!is_node(b, child)) return -FDT_ERR_BADOFFSET;
+  return next_child_from(b, past_subtree(b, static_cast<uint32_t>(child)));
 }
 
 }  // namespace
@@ -166,23 +178,15 @@ int check_structure(const void* fdt) {
   }
 }
 
-int first_child(const void* fdt, int node) {
-  const Blocks b = blocks_of(fdt);
-  if (!is_node(b, node)) return -FDT_ERR_BADOFFSET;
-  return next_child_from(b, token(b, static_cast<uint32_t>(node)).next);
-}
+int first_child(const void* fdt, int node) { return first_child_in(blocks_of(fdt), node); }
 
-int next_sibling(const void* fdt, int child) {
-  const Blocks b = blocks_of(fdt);
-  if (!is_node(b, child)) return -FDT_ERR_BADOFFSET;
-  return next_child_from(b, past_subtree(b, static_cast<uint32_t>(child)));
-}
+int next_sibling(const void* fdt, int child) { return next_sibling_in(blocks_of(fdt), child); }
 
 int child_named(const void* fdt, int parent, const char* name, size_t len) {
   const Blocks b = blocks_of(fdt);
   const bool has_unit = memchr(name, '@', len) != nullptr;
-  int c = first_child(fdt, parent);
-  for (; c >= 0; c = next_sibling(fdt, c)) {
+  int c = first_child_in(b, parent);
+  for (; c >= 0; c = next_sibling_in(b, c)) {
     const char* n = reinterpret_cast<const char*>(b.st + c + 4);  // NUL-terminated in the block (token())
     // strncmp stops at n's NUL: a match means n has at least len bytes.
     if (strncmp(n, name, len) == 0 && (n[len] == '\0' || (!has_unit && n[len] == '@'))) return c;
