@@ -73,13 +73,13 @@ bool all_zero(const PageTable& t) {
 IdentityMap::IdentityMap(std::span<PageTable> pool) : pool_(pool) {
   uint64_t ips;
   pa_bits_ = pa_range_bits(MB_READ_SYSREG(id_aa64mmfr0_el1), &ips);
+  // Tables are handed out in order and one in use is never all-zero: the
+  // first all-zero table after the root ends the used ones. Scanning from
+  // the front stops at the first non-zero entry of each used table and reads
+  // one free table whole; from the back it read every free table whole
+  // (~33 K instructions each time, twice a boot).
   used_ = 1;  // the root
-  for (size_t i = pool_.size(); i > 1; --i) {
-    if (!all_zero(pool_[i - 1])) {
-      used_ = i;
-      break;
-    }
-  }
+  while (used_ < pool_.size() && !all_zero(pool_[used_])) ++used_;
 }
 
 PageTable* IdentityMap::allocate() {
