@@ -54,6 +54,7 @@ void run_boot_flow(FirmwarePlatform& fw) {
   fw.faults().set_classifier(classify, &report);
   const PhysRange heap = heap_region();
   Arena arena(reinterpret_cast<void*>(static_cast<uintptr_t>(heap.base.value)), heap.size);
+  fw.cpu().set_heap(heap, &arena);
   ConsoleProgress progress(fw.console());
   loader::BootOptions opts;
 #if defined(CONFIG_SHARED_INFO_RAM_LEGACY)

@@ -2,6 +2,7 @@
 // the jump (clean, MMU and caches off, x0 = DTB, x1..x3 = 0, D/A/I/F masked).
 #pragma once
 
+#include "magicboot/arena.h"
 #include "magicboot/platform.h"
 
 namespace mb::arm64 {
@@ -12,6 +13,12 @@ class Arm64Cpu final : public Cpu {
   // of the loader's stack or heap can be written back over the next stage's
   // memory after it took over.
   explicit Arm64Cpu(PhysRange own) : own_(own) {}
+  // The arena over the heap at the end of `own`: jump() then cleans the
+  // heap only up to the arena's peak (the rest was never written by us).
+  void set_heap(PhysRange heap, const Arena* arena) {
+    heap_ = heap;
+    arena_ = arena;
+  }
 
   uint64_t counter() override;  // CNTVCT_EL0
   uint64_t counter_hz() const;  // CNTFRQ_EL0
@@ -22,6 +29,8 @@ class Arm64Cpu final : public Cpu {
 
  private:
   PhysRange own_;
+  PhysRange heap_{};
+  const Arena* arena_ = nullptr;
 };
 
 }  // namespace mb::arm64
