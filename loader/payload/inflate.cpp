@@ -14,11 +14,13 @@ namespace {
 
 constexpr unsigned kCodelenOrder[kNumCodelen] = {16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15};
 
-// The fast loop may run while this much input is left: up to three
-// word refills of at most 7 bytes each per symbol, each loading 8 bytes.
-constexpr size_t kFastInputSlack = 32;
-// ... and this much output room: a 258-byte match copied in 16-byte steps
-// writes up to 15 bytes past its end.
+// The fast loop runs while an iteration cannot reach either buffer's end:
+// an iteration refills the bit buffer at most twice, each time advancing at
+// most 7 bytes and loading 8, and writes at least one byte.
+constexpr size_t kMaxInputPerIteration = 14;
+constexpr size_t kFastInputSlack = kMaxInputPerIteration + 8;
+// ... and writes at most a 258-byte match, copied in 16-byte steps (up to
+// 15 bytes past its end), after three literals.
 constexpr size_t kFastOutputSlack = kInflateMaxMatch + 32;
 
 // What the bit buffer must hold before decoding a distance: 15-bit code
@@ -33,26 +35,38 @@ uint64_t load_le64(const uint8_t* p) {
 
 uint64_t low_bits(uint64_t v, unsigned n) { return v & ~(~uint64_t{0} << n); }
 
-// A match's extra bits sit above its code in the entry's bit count.
-uint32_t with_extra(uint32_t base, uint64_t bitbuf, uint32_t e) {
-  return base + static_cast<uint32_t>(low_bits(bitbuf, entry_bits(e)) >> code_bits(e));
+// v's low (e mod 64) bits, for a table entry e. On AArch64 the shift takes
+// the entry as it is (LSLV uses the low six bits): GCC does not know that
+// and would mask it first, one instruction per match of the hot loop.
+uint64_t low_entry_bits(uint64_t v, uint32_t e) {
+#if defined(__aarch64__)
+  uint64_t high;
+  asm("lsl %0, %1, %x2" : "=r"(high) : "r"(~uint64_t{0}), "r"(e));  // %x2: e's register as 64 bits
+  return v & ~high;
+#else
+  return low_bits(v, static_cast<unsigned>(e & kEntryBitsMask));
+#endif
 }
+
+// The extra bits of a length or distance entry: they follow its code.
+uint64_t extra_of(uint64_t bitbuf, uint32_t e) { return low_entry_bits(bitbuf, e) >> code_bits(e); }
 
 // Copies a match whose source starts dist bytes back, where writing up to
 // kFastOutputSlack bytes from dst is allowed. Overlapping copies must see
 // the bytes they produce, so steps never exceed dist.
-void copy_match_fast(uint8_t* dst, size_t dist, size_t len) {
+// Returns the end of the match.
+inline uint8_t* copy_match_fast(uint8_t* dst, size_t dist, size_t len) {
   const uint8_t* src = dst - dist;
   uint8_t* const stop = dst + len;
-  if (dist >= 16) {
-    do {
-      __builtin_memcpy(dst, src, 16);
-      dst += 16;
+  if (dist >= 16) {  // nearly every match of a kernel image, and most are 16 bytes or less
+    __builtin_memcpy(dst, src, 16);
+    while (len > 16 && (dst += 16) < stop) {
       src += 16;
-    } while (dst < stop);
+      __builtin_memcpy(dst, src, 16);
+    }
   } else if (dist == 1) {
     // Runs of one byte (the zero padding of a kernel image) as stores.
-    uint64_t v = src[0] * 0x0101010101010101ull;
+    const uint64_t v = src[0] * 0x0101010101010101ull;
     do {
       __builtin_memcpy(dst, &v, 8);
       __builtin_memcpy(dst + 8, &v, 8);
@@ -68,6 +82,7 @@ void copy_match_fast(uint8_t* dst, size_t dist, size_t len) {
     do *dst++ = *src++;
     while (dst < stop);
   }
+  return stop;
 }
 
 }  // namespace
@@ -257,90 +272,131 @@ Res<InflateStop> RawInflater::run_huffman(uint8_t* out, size_t& pos, size_t end,
   };
 
   // The fast loop: enough input and output room that no symbol needs a
-  // bounds check, the bit buffer in locals, refilled a word at a time.
+  // bounds check. Its bit reader differs from the careful one: `in` and
+  // `used` (bits of *in already consumed) say where the next bit is, and a
+  // refill reloads the whole word there (five instructions, no merging).
   if (static_cast<size_t>(end_ - in_) > kFastInputSlack && end - pos > kFastOutputSlack && pos < pause_at) {
-    const uint8_t* in = in_;
-    uint64_t bitbuf = bitbuf_;
-    uint32_t bitsleft = bitsleft_;
+    const size_t start_bit = bit_offset();
+    const uint8_t* in = src_ + start_bit / 8;
+    // Only the low byte counts (at most 63): consuming adds whole entries,
+    // whose bits 6-7 are 0 and whose upper bits only add garbage above it
+    // (one instruction less per symbol than masking).
+    uint32_t used = start_bit % 8;
+    uint64_t bitbuf = load_le64(in) >> used;  // 64 - used bits valid
     uint8_t* op = out + pos;
     const uint8_t* const in_stop = end_ - kFastInputSlack;
     uint8_t* const out_stop = out + (pause_at < end - kFastOutputSlack ? pause_at : end - kFastOutputSlack);
-    // Loads the next whole bytes above the valid bits: afterwards 56-63
-    // bits are valid, and `in` is the byte that starts at bit `bitsleft`.
+    const uintptr_t out_start = reinterpret_cast<uintptr_t>(out);
+    // Afterwards at least 57 bits are valid.
     auto refill_word = [&] {
-      bitbuf |= load_le64(in) << bitsleft;
-      in += (63 - bitsleft) >> 3;
-      bitsleft |= 56;
+      in += (used >> 3) & 31;
+      used &= 7;
+      bitbuf = load_le64(in) >> used;
     };
     auto consume = [&](uint32_t e) {
-      bitbuf >>= entry_bits(e);
-      bitsleft -= entry_bits(e);
+      bitbuf >>= (e & 63);
+      used += e;
     };
-    auto put_literals = [&](uint32_t e) {
-      const uint16_t two = static_cast<uint16_t>(e >> 8);
-      __builtin_memcpy(op, &two, 2);  // the second byte is overwritten when e holds one literal
-      op += literal_count(e);
-    };
+    // Back to the careful reader's state: nothing loaded ahead.
     auto save = [&] {
-      in_ = in;
-      bitbuf_ = bitbuf;
-      bitsleft_ = bitsleft;
+      in_ = in + ((used & 0xff) >> 3);
+      bitbuf_ = 0;
+      bitsleft_ = 0;
       pos = static_cast<size_t>(op - out);
+      if (used & 7) {
+        refill();
+        take(used & 7);
+      }
     };
     bool block_done = false;
-    while (in < in_stop && op < out_stop) {
-      refill_word();
-      uint32_t e = lt[bitbuf & kLitMask];
-      if (e & kLiteral) {
-        consume(e);
-        put_literals(e);
-        e = lt[bitbuf & kLitMask];
+    for (;;) {
+      // A stretch of iterations that cannot pass either stop.
+      const size_t in_room = in < in_stop ? static_cast<size_t>(in_stop - in) / kMaxInputPerIteration : 0;
+      const size_t out_room = op < out_stop ? static_cast<size_t>(out_stop - op) : 0;
+      const size_t room = in_room < out_room ? in_room : out_room;
+      if (block_done || room == 0) break;
+      uint8_t* const stretch_end = op + room;
+      do {
+        uint32_t e = lt[bitbuf & kLitMask];
         if (e & kLiteral) {
-          consume(e);
-          put_literals(e);
-          continue;
-        }
-      }
-      // At least 45 bits left here: a subtable step and a length (at most
-      // 11 + 4 + 5 bits) fit.
-      if (e & kSubtable) {
-        consume(e);
-        e = lt[subtable_start(e) + low_bits(bitbuf, subtable_bits(e))];
-        if (e & kLiteral) {
+          // Up to three literals per refill (3 x 11 bits of the 57).
           consume(e);
           *op++ = static_cast<uint8_t>(e >> 8);
-          continue;
+          e = lt[bitbuf & kLitMask];
+          if (e & kLiteral) {
+            consume(e);
+            *op++ = static_cast<uint8_t>(e >> 8);
+            e = lt[bitbuf & kLitMask];
+            if (e & kLiteral) {
+              consume(e);
+              *op++ = static_cast<uint8_t>(e >> 8);
+              refill_word();
+              continue;
+            }
+          }
         }
-      }
-      if (e & (kEndOfBlock | kInvalid)) {
-        if (e & kInvalid) {
-          save();
-          return bad_code("literal/length");
+        // At least 24 bits left: a subtable step and a length with its
+        // extra bits (at most 11 + 4 + 5) fit.
+        uint32_t len;
+        if (!(e & kSpecial)) {
+          len = e >> 16;
+          consume(e);
+        } else {
+          if (e & kSubtable) {
+            consume(e);
+            e = lt[subtable_start(e) + low_bits(bitbuf, subtable_bits(e))];
+            if (e & kLiteral) {
+              consume(e);
+              *op++ = static_cast<uint8_t>(e >> 8);
+              refill_word();
+              continue;
+            }
+          }
+          if (e & (kEndOfBlock | kInvalid)) {
+            if (e & kInvalid) {
+              save();
+              return bad_code("literal/length");
+            }
+            consume(e);
+            block_done = true;
+            break;
+          }
+          len = length_of(e) + ((e & kLengthExtra) ? static_cast<uint32_t>(extra_of(bitbuf, e)) : 0);
+          consume(e);
         }
-        consume(e);
-        block_done = true;
-        break;
-      }
-      const uint32_t len = with_extra(length_base(e), bitbuf, e);
-      consume(e);
-      if (bitsleft < kDistanceBits) refill_word();
-      uint32_t d = dt[bitbuf & kDistMask];
-      if (d & kDistSubtable) {
+        // 32 bits or more used (the low byte is at most 63) leaves 32 or
+        // fewer: refill for the distance's up to kDistanceBits. One bit test.
+        static_assert(kDistanceBits <= 32);
+        if (used & 32) refill_word();
+        uint32_t d = dt[bitbuf & kDistMask];
+        if (d & kDistSpecial) {
+          if (d & kSubtable) {
+            consume(d);
+            d = dt[subtable_start(d) + low_bits(bitbuf, subtable_bits(d))];
+          }
+          if (d & kDistSpecial) {
+            save();
+            return bad_code("distance");
+          }
+        }
+        const uint64_t dist = (uint64_t{d} >> 16) + extra_of(bitbuf, d);
         consume(d);
-        d = dt[subtable_start(d) + low_bits(bitbuf, subtable_bits(d))];
-      }
-      if (d & kInvalid) {
-        save();
-        return bad_code("distance");
-      }
-      const uint32_t dist = with_extra(dist_base(d), bitbuf, d);
-      consume(d);
-      if (dist > static_cast<size_t>(op - out)) {
-        save();
-        return bad_distance(dist);
-      }
-      copy_match_fast(op, dist, len);
-      op += len;
+        refill_word();
+        // Integer addresses: a source before `out` is the error, not UB.
+        const uintptr_t from = reinterpret_cast<uintptr_t>(op) - dist;
+        if (from < out_start) {
+          save();
+          return bad_distance(dist);
+        }
+        const uint8_t* src = reinterpret_cast<const uint8_t*>(from);
+        if (dist >= 16) {  // nearly every match of a kernel image; most are 16 bytes or less
+          __builtin_memcpy(op, src, 16);
+          if (len > 16) copy_match_fast(op + 16, dist, len - 16);
+          op += len;
+        } else {
+          op = copy_match_fast(op, dist, len);
+        }
+      } while (op < stretch_end);
     }
     save();
     if (block_done) return InflateStop::kEnd;
@@ -351,45 +407,39 @@ Res<InflateStop> RawInflater::run_huffman(uint8_t* out, size_t& pos, size_t end,
     if (pos >= pause_at) return InflateStop::kPaused;
     refill();
     uint32_t e = lt[bitbuf_ & kLitMask];
-    if (e & kSubtable) {
+    if ((e & kSpecial) && (e & kSubtable)) {
       take(entry_bits(e));
       e = lt[subtable_start(e) + low_bits(bitbuf_, subtable_bits(e))];
     }
     if (e & kLiteral) {
       take(entry_bits(e));
       MB_CHECK(check_not_truncated("a literal"));
-      const unsigned n = literal_count(e);
-      if (n > end - pos) {  // no room, or a pair with room for its first literal only
-        if (pos < end) out[pos++] = static_cast<uint8_t>(e >> 8);
-        return InflateStop::kFull;
-      }
-      out[pos] = static_cast<uint8_t>(e >> 8);
-      if (n == 2) out[pos + 1] = static_cast<uint8_t>(e >> 16);
-      pos += n;
+      if (pos == end) return InflateStop::kFull;
+      out[pos++] = static_cast<uint8_t>(literal_of(e));
       continue;
     }
-    if (e & kInvalid) {
+    if ((e & kSpecial) && (e & kInvalid)) {
       take(entry_bits(e));
       MB_CHECK(check_not_truncated("a literal/length code"));
       return bad_code("literal/length");
     }
-    if (e & kEndOfBlock) {
+    if ((e & kSpecial) && (e & kEndOfBlock)) {
       take(entry_bits(e));
       MB_CHECK(check_not_truncated("an end-of-block code"));
       return InflateStop::kEnd;
     }
-    const uint32_t len = with_extra(length_base(e), bitbuf_, e);
+    const uint32_t len = length_of(e) + ((e & kLengthExtra) ? static_cast<uint32_t>(extra_of(bitbuf_, e)) : 0);
     take(entry_bits(e));
     refill();
-    uint32_t d = tables_->dist[bitbuf_ & kDistMask];
-    if (d & kDistSubtable) {
+    uint32_t d = dt[bitbuf_ & kDistMask];
+    if ((d & kDistSpecial) && (d & kSubtable)) {
       take(entry_bits(d));
       d = dt[subtable_start(d) + low_bits(bitbuf_, subtable_bits(d))];
     }
-    const uint32_t dist = with_extra(dist_base(d), bitbuf_, d);
+    const uint32_t dist = dist_base(d) + static_cast<uint32_t>(extra_of(bitbuf_, d));
     take(entry_bits(d));
     MB_CHECK(check_not_truncated("a match"));
-    if (d & kInvalid) return bad_code("distance");
+    if (d & kDistSpecial) return bad_code("distance");
     if (dist > pos) return bad_distance(dist);
     const size_t room = end - pos;
     const size_t n = len < room ? len : room;

@@ -3,24 +3,27 @@
 // primary table of kRootBits bits plus one subtable per longer-code prefix.
 //
 // One 32-bit entry says everything the decode loop needs, so that the hot
-// path is one load and a few bit-field operations:
-//   bits 0-5   bits the entry consumes (the shift amount: AArch64's LSRV
-//              uses just these six bits of the register). For a length or
-//              distance, code length + extra bits, consumed together.
-//   bit  7     invalid code (a symbol RFC 1951 reserves, or a hole in the
-//              one incomplete code it allows)
+// path is one load and a few bit-field operations. Bits 0-5 always hold the
+// bits the entry consumes and bits 6-7 are always 0: the loop shifts the bit
+// buffer by the whole entry (AArch64's LSRV uses only the low six bits) and
+// subtracts the whole entry from its bit count (only whose low byte counts).
+//
 // Literal/length table:
-//   bit 31     literal(s): bits 8-15 the first, 16-23 the second, 24-25 how
-//              many (1 or 2: two literals share an entry when both codes fit
-//              in the primary bits, which halves the loop trips over the
-//              literal runs of a kernel image)
-//   bit 30     subtable: bits 16-28 its first entry, 8-11 its index bits
-//   bit 29     end of block
-//   none       length: bits 16-24 base length, 8-12 code length (the extra
-//              bits follow the code)
+//   bit 31     literal: bits 8-15 the byte
+//   bit 30     special, the loop's slow branch, one of:
+//                bit 29  end of block
+//                bit 28  invalid code (a symbol RFC 1951 reserves, or the
+//                        hole in the one incomplete code it allows)
+//                bit 27  subtable: bits 12-24 its first entry, 8-11 its
+//                        index bits
+//                bit 26  length whose extra bits did not fit the index:
+//                        bits 16-24 base length, 8-12 code length
+//   neither    length, extra bits decoded by the table: bits 16-24 the
+//              length itself (the entry consumes code + extra bits)
 // Distance table:
-//   bit 31     subtable, as above
-//   none       distance: bits 16-30 base distance, 8-12 code length
+//   bit 31     special: bit 28 invalid, bit 27 subtable (as above)
+//   neither    distance: bits 16-30 base distance, 8-12 code length; bits
+//              0-5 code length + extra bits
 #pragma once
 
 #include <cstddef>
@@ -34,7 +37,7 @@ inline constexpr unsigned kNumDist = 32;     // 30 used + 2 reserved
 inline constexpr unsigned kNumCodelen = 19;
 
 inline constexpr unsigned kLitlenRootBits = 11;
-inline constexpr unsigned kDistRootBits = 8;
+inline constexpr unsigned kDistRootBits = 10;
 inline constexpr unsigned kCodelenRootBits = 7;  // the code-length code is at most 7 bits: no subtables
 
 // Every subtable spans (longest code - root) bits, and there is at most one
@@ -46,19 +49,21 @@ inline constexpr size_t kDistTableSize =
 inline constexpr size_t kCodelenTableSize = size_t{1} << kCodelenRootBits;
 
 inline constexpr uint32_t kEntryBitsMask = 0x3f;
-inline constexpr uint32_t kInvalid = 1u << 7;
 inline constexpr uint32_t kLiteral = 1u << 31;
-inline constexpr uint32_t kSubtable = 1u << 30;
+inline constexpr uint32_t kSpecial = 1u << 30;
+inline constexpr uint32_t kDistSpecial = 1u << 31;
 inline constexpr uint32_t kEndOfBlock = 1u << 29;
-inline constexpr uint32_t kDistSubtable = 1u << 31;
+inline constexpr uint32_t kInvalid = 1u << 28;
+inline constexpr uint32_t kSubtable = 1u << 27;
+inline constexpr uint32_t kLengthExtra = 1u << 26;
 
 constexpr uint32_t entry_bits(uint32_t e) { return e & kEntryBitsMask; }
 constexpr uint32_t code_bits(uint32_t e) { return (e >> 8) & 0x1f; }
-constexpr uint32_t length_base(uint32_t e) { return (e >> 16) & 0x1ff; }
+constexpr uint32_t length_of(uint32_t e) { return (e >> 16) & 0x1ff; }  // also the base of kLengthExtra
 constexpr uint32_t dist_base(uint32_t e) { return (e >> 16) & 0x7fff; }
-constexpr uint32_t subtable_start(uint32_t e) { return (e >> 16) & 0x1fff; }
+constexpr uint32_t subtable_start(uint32_t e) { return (e >> 12) & 0x1fff; }
 constexpr uint32_t subtable_bits(uint32_t e) { return (e >> 8) & 0xf; }
-constexpr uint32_t literal_count(uint32_t e) { return (e >> 24) & 3; }
+constexpr uint32_t literal_of(uint32_t e) { return (e >> 8) & 0xff; }
 constexpr uint32_t codelen_symbol(uint32_t e) { return (e >> 8) & 0xff; }
 
 static_assert(kLitlenTableSize <= 0x1fff + 1, "subtable_start has 13 bits");

@@ -14,8 +14,13 @@ uint32_t crc32_ce(const uint8_t* p, size_t len, uint32_t crc) {
   // bytes are read as words).
   using Word = uint64_t __attribute__((may_alias, aligned(8)));
   const Word* w = reinterpret_cast<const Word*>(p);
-  for (; len >= 32; len -= 32, w += 4)
+  // 64 bytes a trip: a gzip boot hashes the whole 27 MB kernel, and the
+  // loop's own compare, branch and step are then a tenth of its work.
+  for (const Word* const stop = w + len / 64 * 8; w != stop; w += 8) {
     c = __crc32d(__crc32d(__crc32d(__crc32d(c, w[0]), w[1]), w[2]), w[3]);
+    c = __crc32d(__crc32d(__crc32d(__crc32d(c, w[4]), w[5]), w[6]), w[7]);
+  }
+  len %= 64;
   for (; len >= 8; len -= 8) c = __crc32d(c, *w++);
   p = reinterpret_cast<const uint8_t*>(w);
   for (; len > 0; --len) c = __crc32b(c, *p++);
