@@ -120,7 +120,7 @@ Res<void> boot(Platform& p, GuestPhys dtb, Arena& arena, const BootOptions& opts
   // cost ~1 M instructions for nothing. The image's bss tail beyond the
   // file was never written by the loader either (the ledger gave it no
   // other owner). The DTB is always the loader's own write.
-  if (!r.kernel_zero_copy) p.cpu.clean_to_poc(r.kernel);
+  if (!r.kernel_zero_copy) p.cpu.clean_to_poc(PhysRange{r.kernel.base, r.kernel_file_size});
   p.cpu.clean_to_poc(r.dtb);
   if (!r.initrd.empty() && !r.initrd_zero_copy) p.cpu.clean_to_poc(r.initrd);
   print(p.console, "Starting kernel at %#llx, DTB %#llx ...\n", (unsigned long long)r.kernel.base.value,

@@ -14,14 +14,16 @@ namespace {
 
 constexpr unsigned kCodelenOrder[kNumCodelen] = {16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15};
 
-// The fast loop runs while an iteration cannot reach either buffer's end:
-// an iteration refills the bit buffer at most twice, each time advancing at
-// most 7 bytes and loading 8, and writes at least one byte.
-constexpr size_t kMaxInputPerIteration = 14;
-constexpr size_t kFastInputSlack = kMaxInputPerIteration + 8;
-// ... and writes at most a 258-byte match, copied in 16-byte steps (up to
-// 15 bytes past its end), after three literals.
-constexpr size_t kFastOutputSlack = kInflateMaxMatch + 32;
+// One step of the fast loop refills the bit buffer at most twice, each time
+// advancing at most 7 bytes and loading 8; it writes at least one byte and
+// at most two literals and a 258-byte match, whose 16-byte copy steps may
+// write 15 bytes past it.
+constexpr size_t kStepMaxInput = 14;
+constexpr size_t kStepMaxOutput = kInflateMaxMatch + 2;
+// The loop checks its stops every two steps, and only runs while two more
+// steps cannot reach either buffer's end.
+constexpr size_t kFastInputSlack = 2 * kStepMaxInput + 8;
+constexpr size_t kFastOutputSlack = 2 * kStepMaxOutput + 15;
 
 // What the bit buffer must hold before decoding a distance: 15-bit code
 // plus 13 extra bits.
@@ -85,6 +87,15 @@ inline uint8_t* copy_match_fast(uint8_t* dst, size_t dist, size_t len) {
   return stop;
 }
 
+auto invalid_code(const char* which, size_t at) {
+  return MB_ERR(ErrorCode::kBadInput, "gzip-corrupt", "invalid %s code at input offset %#zx", which, at);
+}
+
+auto distance_too_far(size_t dist, size_t pos, size_t at) {
+  return MB_ERR(ErrorCode::kBadInput, "gzip-corrupt",
+                "distance %zu at output offset %#zx reaches before the start (input offset %#zx)", dist, pos, at);
+}
+
 }  // namespace
 
 Res<RawInflater> RawInflater::create(Arena& arena, const uint8_t* src, size_t len, size_t file_offset) {
@@ -96,6 +107,13 @@ Res<RawInflater> RawInflater::create(Arena& arena, const uint8_t* src, size_t le
 }
 
 void RawInflater::refill() {
+  if (bitsleft_ > 56) return;
+  if (end_ - in_ >= 8) {  // a word at once: the bits above bitsleft_ are 0 or these same bits
+    bitbuf_ |= load_le64(in_) << bitsleft_;
+    in_ += (63 - bitsleft_) >> 3;
+    bitsleft_ |= 56;
+    return;
+  }
   while (bitsleft_ <= 56) {
     uint64_t byte = 0;
     if (in_ < end_)
@@ -177,8 +195,10 @@ Res<void> RawInflater::read_dynamic_tables() {
                   "(at most 286 and 30)",
                   at, nlit, ndist);
   uint8_t codelen_lens[kNumCodelen] = {};
-  refill();  // 19 x 3 bits fit in the 57 it guarantees
-  for (unsigned i = 0; i < ncodelen; ++i) codelen_lens[kCodelenOrder[i]] = static_cast<uint8_t>(take(3));
+  for (unsigned i = 0; i < ncodelen; ++i) {
+    if (bitsleft_ < 3) refill();  // a refill guarantees 56 bits, and 19 x 3 are 57
+    codelen_lens[kCodelenOrder[i]] = static_cast<uint8_t>(take(3));
+  }
   MB_CHECK(check_not_truncated("a block's code length code"));
   if (!build_table(CodeKind::kCodelen, codelen_lens, kNumCodelen, tables_->codelen))
     return MB_ERR(ErrorCode::kBadInput, "gzip-corrupt",
@@ -187,7 +207,7 @@ Res<void> RawInflater::read_dynamic_tables() {
   uint8_t* lens = tables_->lens;
   const unsigned total = nlit + ndist;
   for (unsigned i = 0; i < total;) {
-    refill();
+    if (bitsleft_ < kCodelenRootBits + 7) refill();  // a code and the longest repeat count
     const uint32_t e = tables_->codelen[bitbuf_ & ((1u << kCodelenRootBits) - 1)];
     take(entry_bits(e));
     const unsigned sym = codelen_symbol(e);
@@ -255,153 +275,174 @@ Res<InflateStop> RawInflater::run_stored(uint8_t* out, size_t& pos, size_t end, 
   return InflateStop::kEnd;
 }
 
-Res<InflateStop> RawInflater::run_huffman(uint8_t* out, size_t& pos, size_t end, size_t pause_at) {
+// The fast loop: enough input and output room that no symbol needs a
+// bounds check (the caller keeps `stop` kFastOutputSlack short of the
+// output's end). Its bit reader differs from the careful one: `in` and
+// `used` (bits of *in already consumed) say where the next bit is, and a
+// refill reloads the whole word there (five instructions, no merging).
+// Without kCheckDistance the caller has made sure that a window's worth of
+// output lies before pos, so that no distance can reach before out[0]: two
+// instructions less per match. Returns whether the block ended.
+template <bool kCheckDistance>
+Res<bool> RawInflater::decode_fast(uint8_t* out, size_t& pos, size_t stop) {
   const uint32_t* const lt = tables_->litlen;
   const uint32_t* const dt = tables_->dist;
   constexpr uint64_t kLitMask = (1u << kLitlenRootBits) - 1;
   constexpr uint64_t kDistMask = (1u << kDistRootBits) - 1;
-
-  auto bad_distance = [&](size_t dist) {
-    return MB_ERR(ErrorCode::kBadInput, "gzip-corrupt",
-                  "distance %zu at output offset %#zx reaches before the start (input offset %#zx)", dist, pos,
-                  file_offset_ + bit_offset() / 8);
+  const size_t start_bit = bit_offset();
+  const uint8_t* in = src_ + start_bit / 8;
+  // Only the low byte counts (at most 63): consuming adds whole entries,
+  // whose bits 6-7 are 0 and whose upper bits only add garbage above it
+  // (one instruction less per symbol than masking).
+  uint32_t used = start_bit % 8;
+  uint64_t bitbuf = load_le64(in) >> used;  // 64 - used bits valid
+  uint8_t* op = out + pos;
+  const uint8_t* const in_stop = end_ - kFastInputSlack;
+  uint8_t* const out_stop = out + stop;
+  const uintptr_t out_start = reinterpret_cast<uintptr_t>(out);
+  // Afterwards at least 57 bits are valid.
+  auto refill_word = [&] {
+    in += (used >> 3) & 31;
+    used &= 7;
+    bitbuf = load_le64(in) >> used;
   };
-  auto bad_code = [&](const char* which) {
-    return MB_ERR(ErrorCode::kBadInput, "gzip-corrupt", "invalid %s code at input offset %#zx", which,
-                  file_offset_ + bit_offset() / 8);
+  auto consume = [&](uint32_t e) {
+    bitbuf >>= (e & 63);
+    used += e;
   };
-
-  // The fast loop: enough input and output room that no symbol needs a
-  // bounds check. Its bit reader differs from the careful one: `in` and
-  // `used` (bits of *in already consumed) say where the next bit is, and a
-  // refill reloads the whole word there (five instructions, no merging).
-  if (static_cast<size_t>(end_ - in_) > kFastInputSlack && end - pos > kFastOutputSlack && pos < pause_at) {
-    const size_t start_bit = bit_offset();
-    const uint8_t* in = src_ + start_bit / 8;
-    // Only the low byte counts (at most 63): consuming adds whole entries,
-    // whose bits 6-7 are 0 and whose upper bits only add garbage above it
-    // (one instruction less per symbol than masking).
-    uint32_t used = start_bit % 8;
-    uint64_t bitbuf = load_le64(in) >> used;  // 64 - used bits valid
-    uint8_t* op = out + pos;
-    const uint8_t* const in_stop = end_ - kFastInputSlack;
-    uint8_t* const out_stop = out + (pause_at < end - kFastOutputSlack ? pause_at : end - kFastOutputSlack);
-    const uintptr_t out_start = reinterpret_cast<uintptr_t>(out);
-    // Afterwards at least 57 bits are valid.
-    auto refill_word = [&] {
-      in += (used >> 3) & 31;
-      used &= 7;
-      bitbuf = load_le64(in) >> used;
-    };
-    auto consume = [&](uint32_t e) {
-      bitbuf >>= (e & 63);
-      used += e;
-    };
-    // Back to the careful reader's state: nothing loaded ahead.
-    auto save = [&] {
-      in_ = in + ((used & 0xff) >> 3);
-      bitbuf_ = 0;
-      bitsleft_ = 0;
-      pos = static_cast<size_t>(op - out);
-      if (used & 7) {
-        refill();
-        take(used & 7);
-      }
-    };
-    bool block_done = false;
-    for (;;) {
-      // A stretch of iterations that cannot pass either stop.
-      const size_t in_room = in < in_stop ? static_cast<size_t>(in_stop - in) / kMaxInputPerIteration : 0;
-      const size_t out_room = op < out_stop ? static_cast<size_t>(out_stop - op) : 0;
-      const size_t room = in_room < out_room ? in_room : out_room;
-      if (block_done || room == 0) break;
-      uint8_t* const stretch_end = op + room;
-      do {
-        uint32_t e = lt[bitbuf & kLitMask];
+  // Back to the careful reader's state: nothing loaded ahead.
+  auto save = [&] {
+    in_ = in + ((used & 0xff) >> 3);
+    bitbuf_ = 0;
+    bitsleft_ = 0;
+    pos = static_cast<size_t>(op - out);
+    if (used & 7) {
+      refill();
+      take(used & 7);
+    }
+  };
+  // One symbol, or up to three literals; the loop below runs two a trip.
+  enum Step { kNext, kBlockEnd, kInvalidLitlen, kInvalidDist, kDistanceTooFar };
+  uint64_t far_dist = 0;
+  // Inlined twice into the loop: a call would keep the decoder state in memory.
+  auto step = [&]() __attribute__((always_inline)) -> Step {
+    uint32_t e = lt[bitbuf & kLitMask];
+    if (e & kLiteral) {
+      // Up to three literals per refill (3 x 11 bits of the 57),
+      // stored at offsets from op and op moved once.
+      consume(e);
+      op[0] = static_cast<uint8_t>(e >> 8);
+      e = lt[bitbuf & kLitMask];
+      if (e & kLiteral) {
+        consume(e);
+        op[1] = static_cast<uint8_t>(e >> 8);
+        e = lt[bitbuf & kLitMask];
         if (e & kLiteral) {
-          // Up to three literals per refill (3 x 11 bits of the 57).
+          consume(e);
+          op[2] = static_cast<uint8_t>(e >> 8);
+          op += 3;
+          refill_word();
+          return kNext;
+        }
+        op += 2;
+      } else {
+        op += 1;
+      }
+    }
+    // At least 24 bits left: a subtable step and a length with its
+    // extra bits (at most 11 + 4 + 5) fit.
+    uint32_t len;
+    if (!(e & kSpecial)) {
+      len = e >> 16;
+      consume(e);
+    } else {
+      if (e & kSubtable) {
+        consume(e);
+        e = lt[subtable_start(e) + low_bits(bitbuf, subtable_bits(e))];
+        if (e & kLiteral) {
           consume(e);
           *op++ = static_cast<uint8_t>(e >> 8);
-          e = lt[bitbuf & kLitMask];
-          if (e & kLiteral) {
-            consume(e);
-            *op++ = static_cast<uint8_t>(e >> 8);
-            e = lt[bitbuf & kLitMask];
-            if (e & kLiteral) {
-              consume(e);
-              *op++ = static_cast<uint8_t>(e >> 8);
-              refill_word();
-              continue;
-            }
-          }
+          refill_word();
+          return kNext;
         }
-        // At least 24 bits left: a subtable step and a length with its
-        // extra bits (at most 11 + 4 + 5) fit.
-        uint32_t len;
-        if (!(e & kSpecial)) {
-          len = e >> 16;
-          consume(e);
-        } else {
-          if (e & kSubtable) {
-            consume(e);
-            e = lt[subtable_start(e) + low_bits(bitbuf, subtable_bits(e))];
-            if (e & kLiteral) {
-              consume(e);
-              *op++ = static_cast<uint8_t>(e >> 8);
-              refill_word();
-              continue;
-            }
-          }
-          if (e & (kEndOfBlock | kInvalid)) {
-            if (e & kInvalid) {
-              save();
-              return bad_code("literal/length");
-            }
-            consume(e);
-            block_done = true;
-            break;
-          }
-          len = length_of(e) + ((e & kLengthExtra) ? static_cast<uint32_t>(extra_of(bitbuf, e)) : 0);
-          consume(e);
-        }
-        // 32 bits or more used (the low byte is at most 63) leaves 32 or
-        // fewer: refill for the distance's up to kDistanceBits. One bit test.
-        static_assert(kDistanceBits <= 32);
-        if (used & 32) refill_word();
-        uint32_t d = dt[bitbuf & kDistMask];
-        if (d & kDistSpecial) {
-          if (d & kSubtable) {
-            consume(d);
-            d = dt[subtable_start(d) + low_bits(bitbuf, subtable_bits(d))];
-          }
-          if (d & kDistSpecial) {
-            save();
-            return bad_code("distance");
-          }
-        }
-        const uint64_t dist = (uint64_t{d} >> 16) + extra_of(bitbuf, d);
-        consume(d);
-        refill_word();
-        // Integer addresses: a source before `out` is the error, not UB.
-        const uintptr_t from = reinterpret_cast<uintptr_t>(op) - dist;
-        if (from < out_start) {
-          save();
-          return bad_distance(dist);
-        }
-        const uint8_t* src = reinterpret_cast<const uint8_t*>(from);
-        if (dist >= 16) {  // nearly every match of a kernel image; most are 16 bytes or less
-          __builtin_memcpy(op, src, 16);
-          if (len > 16) copy_match_fast(op + 16, dist, len - 16);
-          op += len;
-        } else {
-          op = copy_match_fast(op, dist, len);
-        }
-      } while (op < stretch_end);
+      }
+      if (e & (kEndOfBlock | kInvalid)) {
+        if (e & kInvalid) return kInvalidLitlen;
+        consume(e);
+        return kBlockEnd;
+      }
+      len = length_of(e) + ((e & kLengthExtra) ? static_cast<uint32_t>(extra_of(bitbuf, e)) : 0);
+      consume(e);
     }
-    save();
+    // 32 bits or more used (the low byte is at most 63) leaves 32 or
+    // fewer: refill for the distance's up to kDistanceBits. One bit test.
+    static_assert(kDistanceBits <= 32);
+    if (used & 32) refill_word();
+    uint32_t d = dt[bitbuf & kDistMask];
+    if (d & kDistSpecial) {
+      if (d & kSubtable) {
+        consume(d);
+        d = dt[subtable_start(d) + low_bits(bitbuf, subtable_bits(d))];
+      }
+      if (d & kDistSpecial) return kInvalidDist;
+    }
+    const uint64_t dist = (uint64_t{d} >> 16) + extra_of(bitbuf, d);
+    consume(d);
+    refill_word();
+    // Integer addresses: a source before `out` is the error, not UB.
+    const uintptr_t from = reinterpret_cast<uintptr_t>(op) - dist;
+    if (kCheckDistance && from < out_start) {
+      far_dist = dist;
+      return kDistanceTooFar;
+    }
+    const uint8_t* src = reinterpret_cast<const uint8_t*>(from);
+    if (dist >= 16) {  // nearly every match of a kernel image; most are 16 bytes or less
+      __builtin_memcpy(op, src, 16);
+      if (len > 16) copy_match_fast(op + 16, dist, len - 16);
+      op += len;
+    } else {
+      op = copy_match_fast(op, dist, len);
+    }
+    return kNext;
+  };
+  Step r = kNext;
+  while (r == kNext) {
+    // A stretch of steps that cannot pass either stop.
+    const size_t in_room = in < in_stop ? static_cast<size_t>(in_stop - in) / kStepMaxInput : 0;
+    const size_t out_room = op < out_stop ? static_cast<size_t>(out_stop - op) : 0;
+    const size_t room = in_room < out_room ? in_room : out_room;
+    if (room == 0) break;
+    uint8_t* const stretch_end = op + room;
+    do {
+      if ((r = step()) != kNext || (r = step()) != kNext) break;
+    } while (op < stretch_end);
+  }
+  save();
+  switch (r) {
+    case kBlockEnd: return true;
+    case kInvalidLitlen: return invalid_code("literal/length", file_offset_ + bit_offset() / 8);
+    case kInvalidDist: return invalid_code("distance", file_offset_ + bit_offset() / 8);
+    case kDistanceTooFar: return distance_too_far(far_dist, pos, file_offset_ + bit_offset() / 8);
+    case kNext: break;
+  }
+  return false;
+}
+
+Res<InflateStop> RawInflater::run_huffman(uint8_t* out, size_t& pos, size_t end, size_t pause_at) {
+  if (static_cast<size_t>(end_ - in_) > kFastInputSlack && end - pos > kFastOutputSlack && pos < pause_at) {
+    const size_t fast_stop = pause_at < end - kFastOutputSlack ? pause_at : end - kFastOutputSlack;
+    bool block_done = false;
+    if (pos < kInflateWindowBytes)
+      block_done = MB_TRY(decode_fast<true>(out, pos, fast_stop < kInflateWindowBytes ? fast_stop : kInflateWindowBytes));
+    if (!block_done && pos >= kInflateWindowBytes && pos < fast_stop)
+      block_done = MB_TRY(decode_fast<false>(out, pos, fast_stop));
     if (block_done) return InflateStop::kEnd;
   }
 
+  const uint32_t* const lt = tables_->litlen;
+  const uint32_t* const dt = tables_->dist;
+  constexpr uint64_t kLitMask = (1u << kLitlenRootBits) - 1;
+  constexpr uint64_t kDistMask = (1u << kDistRootBits) - 1;
   // The careful loop: every symbol checked against both buffers' ends.
   for (;;) {
     if (pos >= pause_at) return InflateStop::kPaused;
@@ -421,7 +462,7 @@ Res<InflateStop> RawInflater::run_huffman(uint8_t* out, size_t& pos, size_t end,
     if ((e & kSpecial) && (e & kInvalid)) {
       take(entry_bits(e));
       MB_CHECK(check_not_truncated("a literal/length code"));
-      return bad_code("literal/length");
+      return invalid_code("literal/length", file_offset_ + bit_offset() / 8);
     }
     if ((e & kSpecial) && (e & kEndOfBlock)) {
       take(entry_bits(e));
@@ -439,8 +480,8 @@ Res<InflateStop> RawInflater::run_huffman(uint8_t* out, size_t& pos, size_t end,
     const uint32_t dist = dist_base(d) + static_cast<uint32_t>(extra_of(bitbuf_, d));
     take(entry_bits(d));
     MB_CHECK(check_not_truncated("a match"));
-    if (d & kDistSpecial) return bad_code("distance");
-    if (dist > pos) return bad_distance(dist);
+    if (d & kDistSpecial) return invalid_code("distance", file_offset_ + bit_offset() / 8);
+    if (dist > pos) return distance_too_far(dist, pos, file_offset_ + bit_offset() / 8);
     const size_t room = end - pos;
     const size_t n = len < room ? len : room;
     for (size_t k = 0; k < n; ++k, ++pos) out[pos] = out[pos - dist];
