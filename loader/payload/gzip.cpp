@@ -4,6 +4,7 @@
 
 #include "magicboot/loader/payload/hash.h"
 #include "magicboot/loader/payload/inflate.h"
+#include "inflate_tables.h"
 
 namespace mb::loader {
 namespace {
@@ -20,6 +21,9 @@ constexpr size_t kFixedHeaderSize = 10;
 uint32_t load_le32(const uint8_t* p) {
   return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
 }
+
+// The documented arena bound holds (tables, alignment, window buffer).
+static_assert(sizeof(InflateTables) + 16 + kGunzipChunkBytes <= kGunzipArenaBytes);
 
 // What a member's trailer claims; checked against what came out.
 struct Trailer {

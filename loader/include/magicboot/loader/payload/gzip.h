@@ -1,17 +1,15 @@
-// gzip (RFC 1952) members. Two inflaters, both with their memory in the
+// gzip (RFC 1952) members, inflated by magicboot's own raw-deflate decoder
+// (inflate.h, which says why not zlib or libdeflate), its tables in the
 // caller's Arena (no heap in the firmware), released on return:
-//  - libdeflate, whole member in one call, when the GuestMemory offers
-//    writable() (the firmware): the faster one. Debian's 6.1 arm64 Image
-//    (27,303,872 B, gzip -9) costs 218 M guest instructions to inflate under
-//    QEMU TCG with libdeflate (8.0 a byte incl. the CRC32) against 392 M
-//    with zlib's streaming inflate (14.4 a byte); on the x86-64 host
-//    (magicboot-inflate-bench) libdeflate is 2.4-2.8x zlib. libdeflate needs
-//    the whole output buffer, which the loader has: the destination is
-//    planned before the load and identity-mapped.
-//  - zlib, streaming through a 64 KiB chunk and GuestMemory::write(): for a
-//    memory without writable() (the model, which must see every write), for
-//    reading just the Image header (gunzip_prefix), and to name the exact
-//    input offset when libdeflate refuses a stream.
+//  - in place, when the GuestMemory offers writable() (the firmware): the
+//    destination is planned before the load and identity-mapped. Debian's
+//    6.1 arm64 Image (27,303,872 B, gzip -9) costs 146 M guest instructions
+//    from reset to the kernel under QEMU TCG (5.4 a byte, CRC32 included);
+//    zlib's streaming inflate cost 14.4 a byte there, libdeflate 8.0;
+//  - through a 64 KiB window buffer and GuestMemory::write() for a memory
+//    without writable() (the model, which must see every write).
+// Both verify the trailer's CRC32 and ISIZE and name the exact input offset
+// of a corrupt or truncated stream.
 #pragma once
 
 #include <cstddef>
@@ -29,9 +27,8 @@ inline constexpr uint8_t kGzipMagic0 = 0x1f;
 inline constexpr uint8_t kGzipMagic1 = 0x8b;
 inline constexpr size_t kGzipTrailerSize = 8;  // CRC32, ISIZE (both little-endian)
 
-// Bytes of arena gunzip_prefix / gunzip_to_guest need at most (zlib's
-// inflate state and 32 KiB window plus gunzip_to_guest's output chunk, or
-// libdeflate's ~11 KiB decompressor).
+// Bytes of arena gunzip_prefix / gunzip_to_guest need at most: the inflate
+// tables (~35 KiB) plus, without writable(), the 64 KiB window buffer.
 inline constexpr size_t kGunzipArenaBytes = 128 * 1024;
 inline constexpr size_t kGunzipChunkBytes = 64 * 1024;
 inline constexpr uint64_t kGunzipProgressEvery = 4u << 20;
