@@ -23,11 +23,19 @@ constexpr size_t kMaxOut = 256 << 10;  // the biggest guest memory we give
 
 // A window of guest memory [kDst, kDst + capacity) that refuses nothing in
 // it and aborts on anything outside it: the loader promised never to go there.
+// With `direct` it also offers writable() (the firmware's in-place path),
+// whose writes it cannot see: kGuard bytes of a pattern after the window
+// show any write past it instead.
 class WindowMemory final : public GuestMemory {
  public:
+  static constexpr size_t kGuard = 64;
+  static constexpr uint8_t kGuardByte = 0x5C;
   // Uninitialised on purpose: zeroing 256 KiB per input would halve the
   // exec rate, and only bytes the loader wrote are compared.
-  explicit WindowMemory(size_t capacity) : bytes_(new uint8_t[capacity]), size_(capacity) {}
+  WindowMemory(size_t capacity, bool direct)
+      : bytes_(new uint8_t[capacity + kGuard]), size_(capacity), direct_(direct) {
+    std::memset(bytes_.get() + capacity, kGuardByte, kGuard);
+  }
   Res<void> read(GuestPhys src, void* dst, size_t len) override {
     std::memcpy(dst, at(src, len), len);
     return {};
@@ -46,9 +54,21 @@ class WindowMemory final : public GuestMemory {
     return {};
   }
   Res<const uint8_t*> view(GuestPhys base, size_t len) override { return static_cast<const uint8_t*>(at(base, len)); }
+  Res<uint8_t*> writable(GuestPhys base, size_t len) override {
+    if (!direct_) return GuestMemory::writable(base, len);
+    handed_out_ = true;
+    return at(base, len);
+  }
 
   const uint8_t* data() const { return bytes_.get(); }
+  // Only meaningful when no writable() pointer was handed out.
   uint64_t high_water() const { return high_; }
+  bool handed_out() const { return handed_out_; }
+  bool guard_intact() const {
+    for (size_t i = 0; i < kGuard; ++i)
+      if (bytes_[size_ + i] != kGuardByte) return false;
+    return true;
+  }
 
  private:
   uint8_t* at(GuestPhys a, size_t len) {
@@ -59,6 +79,8 @@ class WindowMemory final : public GuestMemory {
   }
   std::unique_ptr<uint8_t[]> bytes_;
   size_t size_;
+  bool direct_;
+  bool handed_out_ = false;
   uint64_t high_ = 0;
 };
 
@@ -132,25 +154,34 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // window one byte short of the output, or the smallest window.
   const size_t full = ref.ok ? ref.out.size() : kMaxOut;
   const size_t tight = ref.ok && !ref.out.empty() ? ref.out.size() - 1 : 1;
+  // Each capacity twice: in place through writable(), and through write().
   for (size_t capacity : {full, tight}) {
     if (capacity == 0) continue;
-    WindowMemory mem(capacity);
-    auto got = gunzip_to_guest(mem, data, size, kDst, capacity, arena, nullptr);
-    FUZZ_CHECK(arena.used() == 0, "gunzip_to_guest left %zu arena bytes in use", arena.used());
-    FUZZ_CHECK(mem.high_water() <= capacity, "wrote up to %#llx of %#zx", (ull)mem.high_water(), capacity);
-    if (got.ok()) {
-      FUZZ_CHECK(ref.ok, "gunzip_to_guest accepted what zlib refuses (%zu bytes out)", ref.out.size());
-      FUZZ_CHECK(*got == ref.out.size() && mem.high_water() == *got, "inflated %#llx bytes (wrote %#llx), zlib %#zx",
-                 (ull)*got, (ull)mem.high_water(), ref.out.size());
-      FUZZ_CHECK(std::memcmp(mem.data(), ref.out.data(), ref.out.size()) == 0, "output differs from zlib's");
-      FUZZ_CHECK(uint32_t(*got) == *isize, "inflated %#llx, ISIZE %#llx", (ull)*got, (ull)*isize);
-    } else {
-      const Error& e = got.error();
-      FUZZ_CHECK(std::strcmp(e.check, "gzip-arena") != 0, "%s", e.detail);
-      const bool too_small = std::strcmp(e.check, "gzip-capacity") == 0;
-      FUZZ_CHECK(!ref.ok || (too_small && ref.out.size() > capacity),
-                 "gunzip_to_guest refused a member zlib reads (%zu bytes, capacity %zu): %s: %s", ref.out.size(),
-                 capacity, e.check, e.detail);
+    for (bool direct : {true, false}) {
+      WindowMemory mem(capacity, direct);
+      auto got = gunzip_to_guest(mem, data, size, kDst, capacity, arena, nullptr);
+      const char* path = direct ? "in place" : "through write()";
+      FUZZ_CHECK(mem.handed_out() == direct, "%s: writable() %s", path, direct ? "not used" : "used");
+      FUZZ_CHECK(arena.used() == 0, "gunzip_to_guest (%s) left %zu arena bytes in use", path, arena.used());
+      FUZZ_CHECK(mem.guard_intact(), "%s: wrote past the window of %#zx bytes", path, capacity);
+      FUZZ_CHECK(direct || mem.high_water() <= capacity, "wrote up to %#llx of %#zx", (ull)mem.high_water(),
+                 capacity);
+      if (got.ok()) {
+        FUZZ_CHECK(ref.ok, "gunzip_to_guest (%s) accepted what zlib refuses (%zu bytes out)", path, ref.out.size());
+        FUZZ_CHECK(*got == ref.out.size() && (direct || mem.high_water() == *got),
+                   "%s: inflated %#llx bytes (wrote %#llx), zlib %#zx", path, (ull)*got, (ull)mem.high_water(),
+                   ref.out.size());
+        FUZZ_CHECK(std::memcmp(mem.data(), ref.out.data(), ref.out.size()) == 0, "%s: output differs from zlib's",
+                   path);
+        FUZZ_CHECK(uint32_t(*got) == *isize, "inflated %#llx, ISIZE %#llx", (ull)*got, (ull)*isize);
+      } else {
+        const Error& e = got.error();
+        FUZZ_CHECK(std::strcmp(e.check, "gzip-arena") != 0, "%s", e.detail);
+        const bool too_small = std::strcmp(e.check, "gzip-capacity") == 0;
+        FUZZ_CHECK(!ref.ok || (too_small && ref.out.size() > capacity),
+                   "gunzip_to_guest (%s) refused a member zlib reads (%zu bytes, capacity %zu): %s: %s", path,
+                   ref.out.size(), capacity, e.check, e.detail);
+      }
     }
   }
   return 0;
