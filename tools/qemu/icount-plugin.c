@@ -4,7 +4,7 @@
  *
  * A TCG plugin for QEMU 7.2 (plugin API v1). Debian ships the plugin loader
  * but not qemu-plugin.h, so the few v1 entry points used here are declared
- * below by hand; tools/bench-boot builds this file with
+ * by hand in plugin-common.h; tools/bench-boot builds this file with
  *   gcc -shared -fPIC -O2 -o icount-plugin.so icount-plugin.c
  *
  * Counting. Every instruction gets an inline "add 1" that TCG runs before
@@ -46,47 +46,14 @@
 #include <string.h>
 #include <unistd.h>
 
-/* ---- QEMU 7.2 plugin API v1 (include/qemu/qemu-plugin.h), by hand ---- */
-typedef uint64_t qemu_plugin_id_t;
-typedef struct qemu_info_t qemu_info_t; /* not read */
-struct qemu_plugin_tb;
-struct qemu_plugin_insn;
-enum qemu_plugin_cb_flags { QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_CB_R_REGS, QEMU_PLUGIN_CB_RW_REGS };
-enum qemu_plugin_op { QEMU_PLUGIN_INLINE_ADD_U64 };
-typedef void (*qemu_plugin_vcpu_tb_trans_cb_t)(qemu_plugin_id_t id, struct qemu_plugin_tb *tb);
-typedef void (*qemu_plugin_vcpu_udata_cb_t)(unsigned int vcpu_index, void *userdata);
+#include "plugin-common.h"
 
-void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t id, qemu_plugin_vcpu_tb_trans_cb_t cb);
-size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *tb);
-uint64_t qemu_plugin_tb_vaddr(const struct qemu_plugin_tb *tb);
-struct qemu_plugin_insn *qemu_plugin_tb_get_insn(const struct qemu_plugin_tb *tb, size_t idx);
-const void *qemu_plugin_insn_data(const struct qemu_plugin_insn *insn);
-size_t qemu_plugin_insn_size(const struct qemu_plugin_insn *insn);
-uint64_t qemu_plugin_insn_vaddr(const struct qemu_plugin_insn *insn);
-void qemu_plugin_register_vcpu_insn_exec_cb(struct qemu_plugin_insn *insn, qemu_plugin_vcpu_udata_cb_t cb,
-                                            enum qemu_plugin_cb_flags flags, void *userdata);
-void qemu_plugin_register_vcpu_insn_exec_inline(struct qemu_plugin_insn *insn, enum qemu_plugin_op op,
-                                                void *ptr, uint64_t imm);
-
-__attribute__((visibility("default"))) int qemu_plugin_version = 1;
-/* ---------------------------------------------------------------------- */
-
-enum { kMaxReads = 64 };
-/* MRS Xt, CNTVCT_EL0 (op0 3, op1 3, CRn 14, CRm 0, op2 2), any Xt. */
-enum { kMrsCntvctMask = 0xffffffe0u, kMrsCntvct = 0xd53be040u };
 
 /* Callback kinds, packed into the userdata pointer with the in-range bit. */
 enum { kStart = 1, kStop = 2, kRead = 4, kInRange = 8 };
 
 static struct {
-  char out[4096];
-  uint32_t stop_word, stop_word2;
-  bool have_stop_word2;
-  uint64_t stop_align;
-  bool have_start;
-  uint64_t start;
-  uint32_t start_word;
-  bool have_start_word;
+  struct boot_window win;
   bool have_range;
   uint64_t range_lo, range_hi;
 
@@ -98,14 +65,8 @@ static struct {
   unsigned n_reads;
 } g;
 
-static uint32_t word_at(const struct qemu_plugin_insn *insn) {
-  uint32_t w = 0;
-  if (qemu_plugin_insn_size(insn) >= 4) memcpy(&w, qemu_plugin_insn_data(insn), 4);
-  return w; /* arm64 hosts and guests here are little-endian */
-}
-
 static void finish(uint64_t pc) {
-  FILE *f = fopen(g.out, "w");
+  FILE *f = fopen(g.win.out, "w");
   if (f) {
     fprintf(f, "{\"stop_pc\": %" PRIu64 ", \"total\": %" PRIu64 ", \"started\": %s, \"at_start\": %" PRIu64
                ", \"in_range\": %" PRIu64 ", \"cntvct\": [",
@@ -125,7 +86,7 @@ static void on_special(unsigned int vcpu, void *userdata) {
   (void)vcpu;
   uintptr_t u = (uintptr_t)userdata;
   uint64_t pc = (uint64_t)(u >> 4);
-  if ((u & kStop) && (!g.have_start || g.started)) finish(pc);
+  if ((u & kStop) && (!g.win.have_start || g.started)) finish(pc);
   if ((u & kStart) && !g.started) {
     g.started = true;
     g.at_start = g.total;
@@ -146,10 +107,8 @@ static void on_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
     uint64_t pc = qemu_plugin_insn_vaddr(insn);
     uint32_t w = word_at(insn);
     unsigned kinds = 0;
-    if (i == 0 && (pc & (g.stop_align - 1)) == 0 && w == g.stop_word &&
-        (!g.have_stop_word2 || n < 2 || word_at(qemu_plugin_tb_get_insn(tb, 1)) == g.stop_word2))
-      kinds |= kStop;
-    if (g.have_start && pc == g.start && (!g.have_start_word || w == g.start_word)) kinds |= kStart;
+    if (is_stop(&g.win, tb, i, n, pc, w)) kinds |= kStop;
+    if (is_start(&g.win, pc, w)) kinds |= kStart;
     if ((w & kMrsCntvctMask) == kMrsCntvct) kinds |= kRead;
     if (in_range(pc)) kinds |= kInRange;
     if (kinds & (kStop | kStart | kRead)) {
@@ -163,42 +122,18 @@ static void on_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
   }
 }
 
-static bool parse_hex(const char *s, uint64_t *v) {
-  char *end;
-  *v = strtoull(s, &end, 16);
-  return *s && !*end;
-}
-
 __attribute__((visibility("default"))) int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info,
                                                                int argc, char **argv) {
   (void)info;
-  g.stop_align = 0x1000;
-  bool have_stop = false;
+  g.win.stop_align = 0x1000;
   for (int i = 0; i < argc; i++) {
     const char *a = argv[i];
     const char *eq = strchr(a, '=');
     if (!eq) goto bad;
     size_t klen = (size_t)(eq - a);
     const char *v = eq + 1;
-    uint64_t x;
-#define KEY(k) (klen == strlen(k) && !strncmp(a, k, klen))
-    if (KEY("out")) {
-      snprintf(g.out, sizeof g.out, "%s", v);
-    } else if (KEY("stop_word") && parse_hex(v, &x)) {
-      g.stop_word = (uint32_t)x;
-      have_stop = true;
-    } else if (KEY("stop_word2") && parse_hex(v, &x)) {
-      g.stop_word2 = (uint32_t)x;
-      g.have_stop_word2 = true;
-    } else if (KEY("stop_align") && parse_hex(v, &x) && x && !(x & (x - 1))) {
-      g.stop_align = x;
-    } else if (KEY("start") && parse_hex(v, &x)) {
-      g.start = x;
-      g.have_start = true;
-    } else if (KEY("start_word") && parse_hex(v, &x)) {
-      g.start_word = (uint32_t)x;
-      g.have_start_word = true;
-    } else if (KEY("range")) {
+    if (parse_window_arg(&g.win, a, klen, v)) continue;
+    if (klen == strlen("range") && !strncmp(a, "range", klen)) {
       char lo[32], hi[32];
       const char *dash = strchr(v, '-');
       if (!dash || (size_t)(dash - v) >= sizeof lo || strlen(dash + 1) >= sizeof hi) goto bad;
@@ -207,12 +142,11 @@ __attribute__((visibility("default"))) int qemu_plugin_install(qemu_plugin_id_t 
       strcpy(hi, dash + 1);
       if (!parse_hex(lo, &g.range_lo) || !parse_hex(hi, &g.range_hi)) goto bad;
       g.have_range = true;
-    } else {
-      goto bad;
+      continue;
     }
-#undef KEY
+    goto bad;
   }
-  if (!g.out[0] || !have_stop) {
+  if (!g.win.out[0] || !g.win.have_stop) {
     fprintf(stderr, "icount-plugin: needs out=PATH and stop_word=HEX\n");
     return -1;
   }

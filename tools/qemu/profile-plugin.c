@@ -3,8 +3,8 @@
  * the next stage's first instruction; then ends QEMU.
  *
  * A TCG plugin for QEMU 7.2 (plugin API v1), the sibling of icount-plugin.c:
- * the same hand-written v1 declarations (Debian ships no qemu-plugin.h), the
- * same arguments for the stop and the start, the same JSON fields, so
+ * the same v1 declarations and stop/start arguments (plugin-common.h), the
+ * same JSON fields, so
  * tools/bench-boot's command line and result parsing serve both. Built by
  * tools/profile-boot with
  *   gcc -shared -fPIC -O2 -o profile-plugin.so profile-plugin.c
@@ -43,33 +43,8 @@
 #include <string.h>
 #include <unistd.h>
 
-/* ---- QEMU 7.2 plugin API v1 (include/qemu/qemu-plugin.h), by hand ---- */
-typedef uint64_t qemu_plugin_id_t;
-typedef struct qemu_info_t qemu_info_t; /* not read */
-struct qemu_plugin_tb;
-struct qemu_plugin_insn;
-enum qemu_plugin_cb_flags { QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_CB_R_REGS, QEMU_PLUGIN_CB_RW_REGS };
-enum qemu_plugin_op { QEMU_PLUGIN_INLINE_ADD_U64 };
-typedef void (*qemu_plugin_vcpu_tb_trans_cb_t)(qemu_plugin_id_t id, struct qemu_plugin_tb *tb);
-typedef void (*qemu_plugin_vcpu_udata_cb_t)(unsigned int vcpu_index, void *userdata);
+#include "plugin-common.h"
 
-void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t id, qemu_plugin_vcpu_tb_trans_cb_t cb);
-size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *tb);
-struct qemu_plugin_insn *qemu_plugin_tb_get_insn(const struct qemu_plugin_tb *tb, size_t idx);
-const void *qemu_plugin_insn_data(const struct qemu_plugin_insn *insn);
-size_t qemu_plugin_insn_size(const struct qemu_plugin_insn *insn);
-uint64_t qemu_plugin_insn_vaddr(const struct qemu_plugin_insn *insn);
-void qemu_plugin_register_vcpu_insn_exec_cb(struct qemu_plugin_insn *insn, qemu_plugin_vcpu_udata_cb_t cb,
-                                            enum qemu_plugin_cb_flags flags, void *userdata);
-void qemu_plugin_register_vcpu_insn_exec_inline(struct qemu_plugin_insn *insn, enum qemu_plugin_op op,
-                                                void *ptr, uint64_t imm);
-
-__attribute__((visibility("default"))) int qemu_plugin_version = 1;
-/* ---------------------------------------------------------------------- */
-
-enum { kMaxReads = 64 };
-/* MRS Xt, CNTVCT_EL0 (op0 3, op1 3, CRn 14, CRm 0, op2 2), any Xt. */
-enum { kMrsCntvctMask = 0xffffffe0u, kMrsCntvct = 0xd53be040u };
 enum { kStart = 1, kStop = 2, kRead = 4 };
 
 /* Open addressing, never rehashed (TCG holds &count). 2^20 PCs is far more
@@ -84,14 +59,7 @@ struct slot {
 };
 
 static struct {
-  char out[4096];
-  uint32_t stop_word, stop_word2;
-  bool have_stop_word2;
-  uint64_t stop_align;
-  bool have_start;
-  uint64_t start;
-  uint32_t start_word;
-  bool have_start_word;
+  struct boot_window win;
 
   struct slot *slots;
   uint32_t *order; /* slot indices in first-translation order */
@@ -105,12 +73,6 @@ static struct {
   size_t n_in_read[kMaxReads];
   unsigned n_reads;
 } g;
-
-static uint32_t word_at(const struct qemu_plugin_insn *insn) {
-  uint32_t w = 0;
-  if (qemu_plugin_insn_size(insn) >= 4) memcpy(&w, qemu_plugin_insn_data(insn), 4);
-  return w; /* arm64 hosts and guests here are little-endian */
-}
 
 static struct slot *slot_for(uint64_t pc) {
   uint64_t h = (pc >> 2) * 0x9e3779b97f4a7c15ull;
@@ -154,7 +116,7 @@ static uint64_t column(const uint64_t *c, size_t n, size_t i) { return i < n ? c
 static void finish(uint64_t pc) {
   size_t n;
   uint64_t *final = snapshot(&n);
-  FILE *f = fopen(g.out, "w");
+  FILE *f = fopen(g.win.out, "w");
   if (f) {
     uint64_t start_total = g.started ? sum(g.at_start, g.n_at_start) : 0;
     fprintf(f, "{\"stop_pc\": %" PRIu64 ", \"total\": %" PRIu64 ", \"started\": %s, \"at_start\": %" PRIu64
@@ -182,7 +144,7 @@ static void finish(uint64_t pc) {
 static void on_special(unsigned int vcpu, void *userdata) {
   (void)vcpu;
   struct slot *s = userdata;
-  if ((s->kinds & kStop) && (!g.have_start || g.started)) finish(s->pc);
+  if ((s->kinds & kStop) && (!g.win.have_start || g.started)) finish(s->pc);
   if ((s->kinds & kStart) && !g.started) {
     g.started = true;
     g.at_start = snapshot(&g.n_at_start);
@@ -202,10 +164,8 @@ static void on_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
     uint64_t pc = qemu_plugin_insn_vaddr(insn);
     uint32_t w = word_at(insn);
     unsigned kinds = 0;
-    if (i == 0 && (pc & (g.stop_align - 1)) == 0 && w == g.stop_word &&
-        (!g.have_stop_word2 || n < 2 || word_at(qemu_plugin_tb_get_insn(tb, 1)) == g.stop_word2))
-      kinds |= kStop;
-    if (g.have_start && pc == g.start && (!g.have_start_word || w == g.start_word)) kinds |= kStart;
+    if (is_stop(&g.win, tb, i, n, pc, w)) kinds |= kStop;
+    if (is_start(&g.win, pc, w)) kinds |= kStart;
     if ((w & kMrsCntvctMask) == kMrsCntvct) kinds |= kRead;
     struct slot *s = slot_for(pc);
     if (!s) continue;
@@ -220,47 +180,19 @@ static void on_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
   }
 }
 
-static bool parse_hex(const char *s, uint64_t *v) {
-  char *end;
-  *v = strtoull(s, &end, 16);
-  return *s && !*end;
-}
-
 __attribute__((visibility("default"))) int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info,
                                                                int argc, char **argv) {
   (void)info;
-  g.stop_align = 0x1000;
-  bool have_stop = false;
+  g.win.stop_align = 0x1000;
   for (int i = 0; i < argc; i++) {
     const char *a = argv[i];
     const char *eq = strchr(a, '=');
     if (!eq) goto bad;
     size_t klen = (size_t)(eq - a);
     const char *v = eq + 1;
-    uint64_t x;
-#define KEY(k) (klen == strlen(k) && !strncmp(a, k, klen))
-    if (KEY("out")) {
-      snprintf(g.out, sizeof g.out, "%s", v);
-    } else if (KEY("stop_word") && parse_hex(v, &x)) {
-      g.stop_word = (uint32_t)x;
-      have_stop = true;
-    } else if (KEY("stop_word2") && parse_hex(v, &x)) {
-      g.stop_word2 = (uint32_t)x;
-      g.have_stop_word2 = true;
-    } else if (KEY("stop_align") && parse_hex(v, &x) && x && !(x & (x - 1))) {
-      g.stop_align = x;
-    } else if (KEY("start") && parse_hex(v, &x)) {
-      g.start = x;
-      g.have_start = true;
-    } else if (KEY("start_word") && parse_hex(v, &x)) {
-      g.start_word = (uint32_t)x;
-      g.have_start_word = true;
-    } else {
-      goto bad;
-    }
-#undef KEY
+    if (!parse_window_arg(&g.win, a, klen, v)) goto bad;
   }
-  if (!g.out[0] || !have_stop) {
+  if (!g.win.out[0] || !g.win.have_stop) {
     fprintf(stderr, "profile-plugin: needs out=PATH and stop_word=HEX\n");
     return -1;
   }
