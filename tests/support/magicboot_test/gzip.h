@@ -1,5 +1,5 @@
-// gzip a buffer in a test, with zlib (gzip wrapper: windowBits 15 + 16),
-// optionally with a custom gzip header (FEXTRA, FNAME, ...).
+// gzip (or raw-deflate) a buffer in a test, with zlib, optionally with a
+// custom gzip header (FEXTRA, FNAME, ...).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -10,9 +10,12 @@
 
 namespace mb::test_support {
 
-inline std::vector<uint8_t> gzip_bytes(const std::vector<uint8_t>& in, int level = 6, gz_header* header = nullptr) {
+// zlib's deflate of `in`: window_bits as deflateInit2 takes them (15 + 16
+// for a gzip member, -15 for a raw deflate stream).
+inline std::vector<uint8_t> deflate_bytes(const std::vector<uint8_t>& in, int level, int window_bits,
+                                          int strategy = Z_DEFAULT_STRATEGY, gz_header* header = nullptr) {
   z_stream zs{};
-  EXPECT_EQ(deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  EXPECT_EQ(deflateInit2(&zs, level, Z_DEFLATED, window_bits, 8, strategy), Z_OK);
   if (header != nullptr) {
     EXPECT_EQ(deflateSetHeader(&zs, header), Z_OK);
   }
@@ -25,6 +28,10 @@ inline std::vector<uint8_t> gzip_bytes(const std::vector<uint8_t>& in, int level
   out.resize(zs.total_out);
   deflateEnd(&zs);
   return out;
+}
+
+inline std::vector<uint8_t> gzip_bytes(const std::vector<uint8_t>& in, int level = 6, gz_header* header = nullptr) {
+  return deflate_bytes(in, level, 15 + 16, Z_DEFAULT_STRATEGY, header);
 }
 
 }  // namespace mb::test_support

@@ -20,17 +20,7 @@ namespace {
 constexpr size_t kNoPause = SIZE_MAX;
 
 Bytes deflate_raw(const Bytes& in, int level, int strategy = Z_DEFAULT_STRATEGY) {
-  z_stream zs{};
-  EXPECT_EQ(deflateInit2(&zs, level, Z_DEFLATED, -15, 8, strategy), Z_OK);
-  Bytes out(deflateBound(&zs, in.size()) + 64);
-  zs.next_in = const_cast<Bytef*>(in.data());
-  zs.avail_in = static_cast<uInt>(in.size());
-  zs.next_out = out.data();
-  zs.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
+  return test_support::deflate_bytes(in, level, -15, strategy);
 }
 
 // zlib's reading of raw deflate bytes.
