@@ -294,11 +294,15 @@ void dynamic_header(BitWriter& w, bool final, const std::vector<uint8_t>& litlen
 
 // Both decoders must refuse `bad`: ours with the given check name, zlib for
 // the reason the test built it for (so a badly built stream cannot pass).
-void expect_refused(const Bytes& bad, const char* check, const std::string& what, const char* zlib_reason) {
+// our_reason: a part of our detail that says which check refused it (a
+// stream refused later for another reason must not pass).
+void expect_refused(const Bytes& bad, const char* check, const std::string& what, const char* zlib_reason,
+                    const char* our_reason = "") {
   SCOPED_TRACE(what);
   Decoded d = decode(bad, 1 << 16);
   ASSERT_FALSE(d.stop.ok()) << "accepted, " << d.pos << " bytes out";
   EXPECT_STREQ(d.stop.error().check, check) << d.stop.error().detail;
+  EXPECT_NE(std::string(d.stop.error().detail).find(our_reason), std::string::npos) << d.stop.error().detail;
   ZlibResult z = zlib_inflate_raw(bad, 1 << 16);
   EXPECT_FALSE(z.complete) << "zlib accepts it";
   EXPECT_EQ(z.rc, Z_DATA_ERROR) << "zlib's verdict";
@@ -392,7 +396,8 @@ TEST(Inflate, RefusesTooManyCodes) {
     w.bits(hlit, 5);
     w.bits(hdist, 5);
     w.bits(15, 4);
-    expect_refused(w.done(64), "gzip-corrupt", "HLIT " + std::to_string(hlit) + " HDIST " + std::to_string(hdist), "too many length or distance symbols");
+    expect_refused(w.done(64), "gzip-corrupt", "HLIT " + std::to_string(hlit) + " HDIST " + std::to_string(hdist),
+                   "too many length or distance symbols", "(at most 286 and 30)");
   }
 }
 
@@ -440,6 +445,13 @@ TEST(Inflate, RefusesOverSubscribedAndIncompleteCodes) {
     BitWriter w;
     dynamic_header(w, true, litlen_lengths({{'a', 1}, {256, 2}, {257, 2}}), {2, 1});
     expect_refused(w.done(64), "gzip-corrupt", "incomplete distance code (not a single one-bit code)", "invalid distances set");
+  }
+  {
+    // A complete code without symbol 256: a block that could never end.
+    BitWriter w;
+    dynamic_header(w, true, litlen_lengths({{'a', 1}, {'b', 1}}), {1, 1});
+    expect_refused(w.done(64), "gzip-corrupt", "no end-of-block code", "invalid code -- missing end-of-block",
+                   "no end-of-block code");
   }
   {
     // Code-length code over-subscribed: three one-bit codes.
