@@ -40,7 +40,7 @@ Res<void> fixup(GuestMemory& mem, Arena& arena, const BootOptions& opts, size_t 
     MB_CHECK(written);
   } else {
     arena.rewind(mark);
-    return fail(size.error());
+    return pass_on(size.error());
   }
   r.bootargs = opts.bootargs ? opts.bootargs : r.dt.bootargs;
   // Nothing refers to the incoming DT any more: its memory is free RAM.

@@ -120,7 +120,7 @@ Res<void> MemoryLedger::claim(PhysRange range, RangeType type) {
   const size_t i = lower_bound(range.base);
   if (i < count_ && ranges_[i].type == RangeType::kFreeRam && ranges_[i].range.contains(range))
     return retype(i, range, type, true);
-  return fail(conflict("ledger-claim", range, type, RangeType::kFreeRam));
+  return Unexpected<Error>{conflict("ledger-claim", range, type, RangeType::kFreeRam)};
 }
 
 Res<void> MemoryLedger::release(PhysRange range, RangeType expected) {
@@ -133,7 +133,7 @@ Res<void> MemoryLedger::release(PhysRange range, RangeType expected) {
   const size_t i = lower_bound(range.base);
   if (i < count_ && ranges_[i].type == expected && ranges_[i].in_ram && ranges_[i].range.contains(range))
     return retype(i, range, RangeType::kFreeRam, true);
-  return fail(conflict("ledger-release", range, expected, expected));
+  return Unexpected<Error>{conflict("ledger-release", range, expected, expected)};
 }
 
 Error MemoryLedger::conflict(const char* check, PhysRange range, RangeType subject, RangeType want) const {

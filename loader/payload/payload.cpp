@@ -49,7 +49,7 @@ Res<Payload> identify_payload(const uint8_t* data, size_t len, GuestPhys addr,
       return p;
     }
     if (std::strcmp(hdr.error().check, "image-magic") != 0)
-      return fail(hdr.error());
+      return pass_on(hdr.error());
   }
   uint8_t b[4] = {};
   for (size_t i = 0; i < 4 && i < len; ++i) b[i] = data[i];

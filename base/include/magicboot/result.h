@@ -20,13 +20,26 @@ constexpr Unexpected<std::decay_t<E>> fail(E&& e) {
   return {std::forward<E>(e)};
 }
 
+// An error passed on unchanged (MB_TRY, MB_CHECK): the receiving Result
+// copies it once, straight from the failed one. Errors can be a few hundred
+// bytes (mb::Error), and each copy is code at every propagation site.
+template <class E>
+struct PassOn {
+  const E& error;
+};
+template <class E>
+constexpr PassOn<E> pass_on(const E& e) {
+  return {e};
+}
+
 template <class T, class E>
 class [[nodiscard]] Result {
  public:
   Result(const T& v) : ok_(true) { new (&value_) T(v); }
   Result(T&& v) : ok_(true) { new (&value_) T(std::move(v)); }
   template <class F>
-  Result(Unexpected<F> u) : ok_(false) { new (&error_) E(std::move(u.error)); }
+  Result(Unexpected<F>&& u) : ok_(false) { new (&error_) E(std::move(u.error)); }
+  Result(PassOn<E> p) : ok_(false) { new (&error_) E(p.error); }
   Result(const Result& o) : ok_(o.ok_) {
     if (ok_) new (&value_) T(o.value_); else new (&error_) E(o.error_);
   }
@@ -67,17 +80,36 @@ class [[nodiscard]] Result {
 template <class E>
 class [[nodiscard]] Result<void, E> {
  public:
-  Result() : ok_(true), error_() {}
+  // Success leaves the error storage untouched: no constructor runs for it.
+  Result() : ok_(true) {}
   template <class F>
-  Result(Unexpected<F> u) : ok_(false), error_(std::move(u.error)) {}
+  Result(Unexpected<F>&& u) : ok_(false) { new (&error_) E(std::move(u.error)); }
+  Result(PassOn<E> p) : ok_(false) { new (&error_) E(p.error); }
+  Result(const Result& o) : ok_(o.ok_) {
+    if (!ok_) new (&error_) E(o.error_);
+  }
+  Result& operator=(const Result& o) {
+    if (this != &o) {
+      destroy();
+      ok_ = o.ok_;
+      if (!ok_) new (&error_) E(o.error_);
+    }
+    return *this;
+  }
+  ~Result() { destroy(); }
 
   bool ok() const { return ok_; }
   explicit operator bool() const { return ok_; }
   const E& error() const { return error_; }
 
  private:
+  void destroy() {
+    if (!ok_) error_.~E();
+  }
   bool ok_;
-  E error_;
+  union {
+    E error_;
+  };
 };
 
 }  // namespace mb
@@ -87,7 +119,7 @@ class [[nodiscard]] Result<void, E> {
   ({                                                  \
     auto mb_try_result_ = (expr);                     \
     if (!mb_try_result_.ok())                         \
-      return ::mb::fail(mb_try_result_.error());      \
+      return ::mb::pass_on(mb_try_result_.error());   \
     std::move(mb_try_result_).value();                \
   })
 
@@ -96,5 +128,5 @@ class [[nodiscard]] Result<void, E> {
   do {                                                \
     auto mb_check_result_ = (expr);                   \
     if (!mb_check_result_.ok())                       \
-      return ::mb::fail(mb_check_result_.error());    \
+      return ::mb::pass_on(mb_check_result_.error()); \
   } while (0)
