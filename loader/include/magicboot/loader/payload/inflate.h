@@ -64,14 +64,14 @@ class RawInflater {
   Res<void> read_dynamic_tables();
   Res<InflateStop> run_stored(uint8_t* out, size_t& pos, size_t end, size_t pause_at);
   Res<InflateStop> run_huffman(uint8_t* out, size_t& pos, size_t end, size_t pause_at);
-  template <bool kCheckDistance>
   Res<bool> decode_fast(uint8_t* out, size_t& pos, size_t stop);
 
   // The careful bit reader (headers, and symbols near either buffer's end).
   // refill() leaves at least 56 valid bits.
   void refill();
   bool overran() const { return uint64_t{overrun_} * 8 > bitsleft_; }
-  Res<void> check_not_truncated(const char* what) const;
+  // The error for a stream that ends inside `what` (once overran()).
+  Unexpected<Error> truncated(const char* what) const;
   uint32_t take(unsigned n);
   size_t bit_offset() const;  // input bit position of the next unread bit
 
