@@ -8,11 +8,17 @@ set(CMAKE_ASM_COMPILER aarch64-linux-gnu-gcc)
 set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
 
 set(PICOLIBC_SPECS /usr/lib/picolibc/aarch64-linux-gnu/picolibcpp.specs)
-set(_flags "--specs=${PICOLIBC_SPECS} -ffreestanding -mstrict-align -fno-pic -fno-pie -ffunction-sections -fdata-sections -fstack-protector-strong")
+# -mcmodel=tiny: the image (code, data, bss, stack) spans well under 1 MiB,
+# so an address is one ADR instead of ADRP+ADD (~2.5 KiB less code).
+set(_flags "--specs=${PICOLIBC_SPECS} -ffreestanding -mstrict-align -fno-pic -fno-pie -mcmodel=tiny -ffunction-sections -fdata-sections -fstack-protector-strong")
 set(CMAKE_C_FLAGS_INIT "${_flags}")
 set(CMAKE_ASM_FLAGS_INIT "${_flags}")
 set(CMAKE_CXX_FLAGS_INIT "${_flags} -fno-exceptions -fno-rtti -fno-use-cxa-atexit -fno-threadsafe-statics -fno-asynchronous-unwind-tables")
-set(CMAKE_EXE_LINKER_FLAGS_INIT "-nostartfiles -static -Wl,--gc-sections")
+# Cortex-A53 erratum 843419 (an ADRP at a page's last two words): picolibc
+# is built with ADRPs, and the linker's default fix adds veneers that cost up
+# to 4 KiB of alignment each, depending on where code falls. Every target is
+# within 1 MiB, so each affected ADRP can become an ADR instead.
+set(CMAKE_EXE_LINKER_FLAGS_INIT "-nostartfiles -static -Wl,--gc-sections -Wl,--fix-cortex-a53-843419=adr")
 
 # Arm64 static libraries (libfdt.a, libz.a) extracted by tools/setup.
 set(MAGICBOOT_ARM64_SYSROOT "$ENV{HOME}/.cache/magicboot/arm64" CACHE PATH "dpkg -x of Debian's arm64 -dev packages")

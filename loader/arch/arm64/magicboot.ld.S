@@ -20,8 +20,14 @@ SECTIONS
   __image_start = .;
 
   .head : { KEEP(*(.head)) } :image
+  /* VBAR_EL1 needs the vectors 2 KiB-aligned; the code that fits between
+   * the 64-byte image header and them goes there rather than padding. */
   .text : {
     *(.text.entry)
+    *(.text.mb_memmove .text.mb_memset .text.jump)
+    *libmb_arch_arm64.a:exceptions.cpp.obj(.text .text.*)
+    . = ALIGN(0x800);
+    KEEP(*(.text.vectors))
     *(.text .text.*)
   } :image
   . = ALIGN(16);
@@ -76,4 +82,8 @@ SECTIONS
 }
 
 ASSERT(__image_start == MB_LINK_BASE, "image must start at the link base")
+ASSERT(mb_arm64_vectors == MB_LINK_BASE + 0x800,
+       "the code placed before the vectors outgrew the 1984 bytes after the image header: move some of it after them")
 ASSERT((CONFIG_LOADER_STACK_SIZE % 16) == 0, "stack size must be 16-byte aligned")
+ASSERT(__footprint_end == __heap_end && __heap_end == __heap_start + CONFIG_LOADER_HEAP_SIZE,
+       "the heap must end the footprint, 4 KiB-aligned (layout.cpp computes both ends from the heap size)")

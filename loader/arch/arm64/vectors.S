@@ -14,8 +14,10 @@
   b exception_common
 .endm
 
+  // The linker script places this at MB_LINK_BASE + 2 KiB (VBAR_EL1 needs
+  // 2 KiB alignment); a .balign here would align the whole .text section.
   .section .text.vectors, "ax"
-  .balign 0x800
+  .balign 0x80
   .globl mb_arm64_vectors
 mb_arm64_vectors:
   ventry 0
