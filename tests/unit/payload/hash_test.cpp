@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
@@ -53,6 +54,20 @@ TEST(Crc32, KnownVectorAndChaining) {
   EXPECT_EQ(crc32(u8("123456789"), 9), 0xcbf43926u);
   EXPECT_EQ(crc32(u8("6789"), 4, crc32(u8("12345"), 5)), 0xcbf43926u);
   EXPECT_EQ(crc32(nullptr, 0), 0u);
+}
+
+// The firmware's fallback against crc32() (zlib on the host), chained in
+// uneven pieces.
+TEST(Crc32, NibbleTableMatchesZlib) {
+  Bytes data(4099);
+  uint32_t x = 0x2545f491;
+  for (auto& b : data) b = static_cast<uint8_t>((x = x * 1103515245 + 12345) >> 24);
+  for (size_t len : {0, 1, 7, 64, 1000, 4099}) EXPECT_EQ(crc32_nibbles(data.data(), len), crc32(data.data(), len)) << len;
+  uint32_t chained = 0;
+  for (size_t at = 0, step = 1; at < data.size(); at += step, step = step * 3 % 97 + 1)
+    chained = crc32_nibbles(data.data() + at, std::min(step, data.size() - at), chained);
+  EXPECT_EQ(chained, crc32(data.data(), data.size()));
+  EXPECT_EQ(crc32_nibbles(reinterpret_cast<const uint8_t*>("123456789"), 9), 0xcbf43926u);
 }
 
 // Padding edge cases: lengths around 55/56/63/64 bytes mod 64, compared with
