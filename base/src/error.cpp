@@ -1,6 +1,6 @@
 #include "magicboot/error.h"
 
-#include <cstdio>
+#include "magicboot/format.h"
 
 namespace mb {
 
@@ -23,7 +23,7 @@ Error Error::makev(ErrorCode code, const char* check, const char* fmt, va_list a
   Error e;
   e.code = code;
   e.check = check;
-  vsnprintf(e.detail, sizeof e.detail, fmt, ap);
+  vformat_to(e.detail, sizeof e.detail, fmt, ap);
   return e;
 }
 

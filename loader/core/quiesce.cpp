@@ -2,7 +2,7 @@
 // the loader's own books. The model's validator checks the same from Xen's
 // side; this is what the firmware can know by itself.
 #include <cstdarg>
-#include <cstdio>
+#include "magicboot/format.h"
 
 #include "steps.h"
 
@@ -17,7 +17,7 @@ constexpr uint64_t kAddressLimit = uint64_t{1} << 48;
   f.check = check;
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(f.detail, sizeof f.detail, fmt, ap);
+  vformat_to(f.detail, sizeof f.detail, fmt, ap);
   va_end(ap);
 }
 

@@ -1,6 +1,6 @@
 #include "magicboot/loader/report.h"
 
-#include <cstdio>
+#include "magicboot/format.h"
 
 #include "magicboot/print.h"
 
@@ -112,7 +112,7 @@ void print_handover_json(Console& c, const BootReport& r) {
   for (unsigned i = 0; i < r.finding_count; ++i) {
     if (i) c.write(",", 1);
     char buf[200];
-    snprintf(buf, sizeof buf, "%s: %s", r.findings[i].check, r.findings[i].detail);
+    format_to(buf, sizeof buf, "%s: %s", r.findings[i].check, r.findings[i].detail);
     json_string(c, buf);
   }
   print(c, "],\"stages\":{");

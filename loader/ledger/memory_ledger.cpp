@@ -1,4 +1,4 @@
-#include <cstdio>
+#include "magicboot/format.h"
 #include <cstring>
 
 #include "magicboot/loader/ledger.h"
@@ -233,11 +233,11 @@ size_t format_ledger_range(char* buf, size_t cap, const LedgerRange& r) {
   for (const auto& u : kUnits) {
     const uint64_t mask = (uint64_t{1} << u.shift) - 1;
     if ((r.range.size & mask) == 0 || u.shift == 0) {
-      snprintf(size, sizeof size, "%llu %s", static_cast<ull>(r.range.size >> u.shift), u.unit);
+      format_to(size, sizeof size, "%llu %s", static_cast<ull>(r.range.size >> u.shift), u.unit);
       break;
     }
   }
-  const int n = snprintf(buf, cap, "  [0x%016llx, 0x%016llx) %-7s %s", lo(r.range), hi(r.range), size, label(r));
+  const int n = format_to(buf, cap, "  [0x%016llx, 0x%016llx) %-7s %s", lo(r.range), hi(r.range), size, label(r));
   return n < 0 ? 0 : static_cast<size_t>(n);
 }
 

@@ -1,6 +1,6 @@
 // The firmware's boot: the loader core over the arm64 platform, with faults
 // classified against the ledger the core is building.
-#include <cstdio>
+#include "magicboot/format.h"
 #include <cstring>
 
 #include "boards/xen_arm64/board.h"
@@ -19,19 +19,19 @@ bool classify(void* ctx, GuestPhys far, char* out, size_t len) {
   const auto* r = static_cast<const loader::BootReport*>(ctx);
   const loader::XenSession& x = r->xen;
   if (x.slot_found && range_of_pages(x.slot.gfn, 1).contains(far)) {
-    snprintf(out, len, "magic page shared_info (%s)",
+    format_to(out, len, "magic page shared_info (%s)",
              x.removed ? "removed before handover" : x.mapped ? "mapped" : "never mapped");
     return true;
   }
   const LoaderLayout l = loader_layout();
-  if (PhysRange{l.stack.base, kPageSize}.contains(far)) return snprintf(out, len, "the stack guard page (stack overflow)") > 0;
+  if (PhysRange{l.stack.base, kPageSize}.contains(far)) return format_to(out, len, "the stack guard page (stack overflow)") > 0;
   if (const loader::LedgerRange* lr = r->ledger.find(far)) {
-    snprintf(out, len, "%s [%#llx, %#llx)", loader::to_string(lr->type), (unsigned long long)lr->range.base.value,
+    format_to(out, len, "%s [%#llx, %#llx)", loader::to_string(lr->type), (unsigned long long)lr->range.base.value,
              (unsigned long long)lr->range.end().value);
     return true;
   }
-  if (boards::xen_arm64::kMagic.contains(far)) return snprintf(out, len, "GUEST_MAGIC (unmapped page)") > 0;
-  snprintf(out, len, "no known range");
+  if (boards::xen_arm64::kMagic.contains(far)) return format_to(out, len, "GUEST_MAGIC (unmapped page)") > 0;
+  format_to(out, len, "no known range");
   return true;
 }
 

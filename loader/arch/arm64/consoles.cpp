@@ -1,7 +1,7 @@
 #include "magicboot/loader/arch/arm64/consoles.h"
 
 #include <cstdarg>
-#include <cstdio>
+#include "magicboot/format.h"
 
 #include "magicboot/hypercall/xen.h"
 
@@ -75,13 +75,13 @@ void FirmwareConsole::write(const char* s, size_t len) {
 const char* FirmwareConsole::describe(char* buf, size_t len) const {
   switch (kind_) {
     case Kind::kPl011:
-      snprintf(buf, len, "pl011@%#llx", static_cast<unsigned long long>(pl011_.base().value));
+      format_to(buf, len, "pl011@%#llx", static_cast<unsigned long long>(pl011_.base().value));
       break;
     case Kind::kXenConsoleIo:
-      snprintf(buf, len, "xen console_io");
+      format_to(buf, len, "xen console_io");
       break;
     case Kind::kNone:
-      snprintf(buf, len, "none");
+      format_to(buf, len, "none");
       break;
   }
   return buf;

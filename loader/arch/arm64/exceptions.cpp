@@ -1,7 +1,7 @@
 #include "magicboot/loader/arch/arm64/exceptions.h"
 
 #include <cstdarg>
-#include <cstdio>
+#include "magicboot/format.h"
 
 #include "magicboot/loader/arch/arm64/sysreg.h"
 
@@ -89,7 +89,7 @@ void FaultReporter::line(const char* fmt, ...) {
   char buf[160];
   va_list ap;
   va_start(ap, fmt);
-  int n = vsnprintf(buf, sizeof buf - 1, fmt, ap);
+  int n = vformat_to(buf, sizeof buf - 1, fmt, ap);
   va_end(ap);
   if (n < 0) return;
   size_t len = static_cast<size_t>(n) < sizeof buf - 2 ? static_cast<size_t>(n) : sizeof buf - 2;

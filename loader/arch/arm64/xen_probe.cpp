@@ -1,6 +1,6 @@
 #include "magicboot/loader/arch/arm64/xen_probe.h"
 
-#include <cstdio>
+#include "magicboot/format.h"
 #include <cstring>
 
 #include "boards/xen_arm64/board.h"
@@ -20,15 +20,15 @@ struct ProbeRanges {
 bool classify(void* ctx, GuestPhys far, char* out, size_t len) {
   auto* r = static_cast<ProbeRanges*>(ctx);
   if (r->shared_info.contains(far)) {
-    snprintf(out, len, "magic page shared_info%s", r->removed ? " (removed before handover)" : "");
+    format_to(out, len, "magic page shared_info%s", r->removed ? " (removed before handover)" : "");
     return true;
   }
   const PhysRange guard{r->loader.stack.base, kPageSize};
-  if (guard.contains(far)) return snprintf(out, len, "the stack guard page (stack overflow)") > 0;
-  if (r->loader.stack.contains(far)) return snprintf(out, len, "the loader stack") > 0;
-  if (r->loader.heap.contains(far)) return snprintf(out, len, "the loader heap") > 0;
-  if (r->loader.image.contains(far)) return snprintf(out, len, "the loader image") > 0;
-  if (boards::xen_arm64::kMagic.contains(far)) return snprintf(out, len, "GUEST_MAGIC (unmapped page)") > 0;
+  if (guard.contains(far)) return format_to(out, len, "the stack guard page (stack overflow)") > 0;
+  if (r->loader.stack.contains(far)) return format_to(out, len, "the loader stack") > 0;
+  if (r->loader.heap.contains(far)) return format_to(out, len, "the loader heap") > 0;
+  if (r->loader.image.contains(far)) return format_to(out, len, "the loader image") > 0;
+  if (boards::xen_arm64::kMagic.contains(far)) return format_to(out, len, "GUEST_MAGIC (unmapped page)") > 0;
   return false;
 }
 

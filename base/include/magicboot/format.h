@@ -1,0 +1,22 @@
+// snprintf for the loader: the printf subset its messages use, in ~1 KiB
+// of code (picolibc's integer vfprintf and its helpers are ~2.7 KiB).
+// Same code in the firmware and on the host, held to glibc's output by
+// tests/unit/base/format_test.cpp.
+//
+// Conversions d i u x X p s c and %%; flags - 0 # + and space; a width and
+// a precision (digits or *); lengths hh h l ll z j t. %p prints as %#lx
+// ("0x0" for null, where glibc prints "(nil)"); a null %s prints "(null)".
+// Anything else is copied out as written.
+#pragma once
+
+#include <cstdarg>
+#include <cstddef>
+
+namespace mb {
+
+// Writes at most cap - 1 characters and a NUL (when cap > 0); returns the
+// length the whole text needs, as vsnprintf does.
+int vformat_to(char* buf, size_t cap, const char* fmt, va_list ap);
+[[gnu::format(printf, 3, 4)]] int format_to(char* buf, size_t cap, const char* fmt, ...);
+
+}  // namespace mb
