@@ -14,6 +14,4 @@ set(CMAKE_ASM_FLAGS_INIT "${_flags}")
 set(CMAKE_CXX_FLAGS_INIT "${_flags} -fno-exceptions -fno-rtti -fno-use-cxa-atexit -fno-threadsafe-statics -fno-asynchronous-unwind-tables")
 set(CMAKE_EXE_LINKER_FLAGS_INIT "-nostartfiles -static -Wl,--gc-sections")
 
-# Arm64 static libraries (libfdt.a, libz.a) extracted by tools/setup.
-set(MAGICBOOT_ARM64_SYSROOT "$ENV{HOME}/.cache/magicboot/arm64" CACHE PATH "dpkg -x of Debian's arm64 -dev packages")
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
