@@ -4,9 +4,10 @@
 //
 // Each function answers as the libfdt function named in its comment does
 // (same offsets, same -kX numbers; host tests compare them with libfdt 1.6.1
-// one for one), with two kinds of difference: we read trees of any
-// alignment, and a property length that wraps the 32-bit offset is
-// truncation here (libfdt's int arithmetic lets it through).
+// one for one), with three differences: we read trees of any alignment; a
+// property length that wraps the 32-bit offset is -kBadStructure here
+// (libfdt's int arithmetic lets it through); check_compatible() does not
+// read the byte after a value that lacks its final NUL.
 //
 // Why not libfdt's walk: libfdt 1.6.1 skips a node's name one bounds-checked
 // fdt_offset_ptr() call per byte, and every lookup by path, every subnode
@@ -37,10 +38,11 @@ int mem_rsv_count(const void* fdt);
 int mem_rsv(const void* fdt, int i, uint64_t* address, uint64_t* size);
 
 // fdt_check_full's structure walk on a tree whose header check_header()
-// accepted: 0, or -kTruncated (a token, name or property runs past the
-// structure block), -kBadStructure (unknown token, unbalanced nodes, a named
-// root, anything after the root), -kBadOffset (a property name outside the
-// strings block).
+// accepted: 0, or -kTruncated (no END token inside the structure block, or a
+// property name that runs past the strings block), -kBadStructure (a name or
+// property value that runs past the block, an unknown token, unbalanced
+// nodes, a named root, anything after the root), -kBadOffset (a property
+// name outside the strings block).
 int check_structure(const void* fdt);
 
 // fdt_check_full: check_header, totalsize within `buffer_size`, the memory

@@ -59,7 +59,9 @@ using Word [[gnu::may_alias, gnu::aligned(4)]] = uint32_t;
 constexpr uint32_t align4(uint64_t v) { return static_cast<uint32_t>((v + 3) & ~uint64_t{3}); }
 
 // One token: its tag and the offset of the following token, or tag 0 and
-// next = -kX (the error fdt_next_tag would leave).
+// next = -kX, the error fdt_next_tag leaves: -kTruncated when the tag itself
+// is not inside the block, -kBadStructure for an unknown tag or a name or
+// property that runs past the block.
 struct Token {
   uint32_t tag;
   int64_t next;
@@ -71,13 +73,13 @@ struct Token {
   switch (tag) {
     case kBeginNode: {
       const uint32_t nul = find_nul(b.st, off + 4, b.st_size);
-      if (nul == b.st_size) return {0, -kTruncated};
+      if (nul == b.st_size) return {0, -kBadStructure};
       return {tag, align4(uint64_t{nul} + 1)};
     }
     case kProp: {
-      if (b.st_size - off < 12) return {0, -kTruncated};
+      if (b.st_size - off < 12) return {0, -kBadStructure};
       const uint64_t end = uint64_t{off} + 12 + be32(b.st + off + 4);
-      if (end > b.st_size) return {0, -kTruncated};
+      if (end > b.st_size) return {0, -kBadStructure};
       return {tag, align4(end)};
     }
     case kEndNode:
