@@ -16,7 +16,7 @@ const void* getprop(const void* fdt, int node, const char* name, int* len) {
     return nullptr;
   }
   const size_t want = strlen(name);
-  int64_t off = token(b, n).next;
+  int64_t off = next_token(b, n).next;
   while (off >= 0) {
     const Token t = token(b, static_cast<uint32_t>(off));
     if (t.next < 0) {

@@ -7,6 +7,11 @@
 namespace mb::fdt {
 namespace {
 
+uint32_t clamp(uint32_t off, uint32_t size, uint32_t total) {
+  if (off >= total) return 0;
+  return size < total - off ? size : total - off;
+}
+
 // The next child at or after `off` (inside a node, past its properties):
 // skips properties and NOPs; END_NODE ends the search.
 int next_child_from(const Blocks& b, int64_t off) {
@@ -28,7 +33,7 @@ bool is_node(const Blocks& b, int node) {
 
 int first_child_in(const Blocks& b, int node) {
   if (!is_node(b, node)) return -kBadOffset;
-  return next_child_from(b, token(b, static_cast<uint32_t>(node)).next);
+  return next_child_from(b, next_token(b, static_cast<uint32_t>(node)).next);
 }
 
 int next_sibling_in(const Blocks& b, int child) {
@@ -37,6 +42,17 @@ int next_sibling_in(const Blocks& b, int child) {
 }
 
 }  // namespace
+
+Blocks blocks_of(const void* fdt) {
+  const auto* b = static_cast<const uint8_t*>(fdt);
+  const uint32_t total = total_size(fdt);
+  const uint32_t st = header(fdt, kHdrOffStruct), str = header(fdt, kHdrOffStrings);
+  const bool v17 = version(fdt) >= 17;
+  return Blocks{b + st, clamp(st, v17 ? header(fdt, kHdrSizeStruct) : UINT32_MAX, total),
+                reinterpret_cast<const char*>(b + str), clamp(str, v17 ? header(fdt, kHdrSizeStrings) : UINT32_MAX, total)};
+}
+
+Token next_token(const Blocks& b, uint32_t off) { return token(b, off); }
 
 int64_t past_subtree(const Blocks& b, uint32_t off) {
   int depth = 0;
@@ -106,11 +122,11 @@ int next_node(const void* fdt, int node) {
   int64_t off = 0;
   if (node >= 0) {
     if (!is_node(b, node)) return -kBadOffset;
-    off = token(b, static_cast<uint32_t>(node)).next;
+    off = next_token(b, static_cast<uint32_t>(node)).next;
   }
   for (;;) {
     if (off < 0) return static_cast<int>(off);
-    const Token t = token(b, static_cast<uint32_t>(off));
+    const Token t = next_token(b, static_cast<uint32_t>(off));
     if (t.tag == kBeginNode) return static_cast<int>(off);
     // The end of the block, or a block cut short, ends the walk (as
     // fdt_next_node without a depth); a bad token is an error.
@@ -194,7 +210,7 @@ int parent_of(const void* fdt, int node) {
 
 const char* node_name(const void* fdt, int node) {
   const Blocks b = blocks_of(fdt);
-  if (!is_node(b, node) || token(b, static_cast<uint32_t>(node)).next < 0) return nullptr;
+  if (!is_node(b, node) || next_token(b, static_cast<uint32_t>(node)).next < 0) return nullptr;
   return reinterpret_cast<const char*>(b.st + node + 4);
 }
 

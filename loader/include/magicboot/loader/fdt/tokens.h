@@ -20,22 +20,7 @@ struct Blocks {
   uint32_t strings_size;
 };
 
-namespace detail {
-inline uint32_t clamp(uint32_t off, uint32_t size, uint32_t total) {
-  if (off >= total) return 0;
-  return size < total - off ? size : total - off;
-}
-}  // namespace detail
-
-inline Blocks blocks_of(const void* fdt) {
-  const auto* b = static_cast<const uint8_t*>(fdt);
-  const uint32_t total = total_size(fdt);
-  const uint32_t st = header(fdt, kHdrOffStruct), str = header(fdt, kHdrOffStrings);
-  const bool v17 = version(fdt) >= 17;
-  return Blocks{b + st, detail::clamp(st, v17 ? header(fdt, kHdrSizeStruct) : UINT32_MAX, total),
-                reinterpret_cast<const char*>(b + str),
-                detail::clamp(str, v17 ? header(fdt, kHdrSizeStrings) : UINT32_MAX, total)};
-}
+Blocks blocks_of(const void* fdt);
 
 using Word [[gnu::may_alias, gnu::aligned(4)]] = uint32_t;
 
@@ -90,6 +75,10 @@ struct Token {
       return {0, -kBadStructure};
   }
 }
+
+// token(), not inlined: for walks that are not the hot loops (each inlined
+// copy costs ~200 bytes of firmware).
+Token next_token(const Blocks& b, uint32_t off);
 
 // From a BEGIN_NODE at `off`: the offset just past its END_NODE, or -kX.
 int64_t past_subtree(const Blocks& b, uint32_t off);
