@@ -87,19 +87,19 @@ size_t Writer::finish(uint32_t boot_cpuid) {
   put(base_, base_size_);
   for (int k = 0; k < new_count_; ++k) put(new_names_[k], strlen(new_names_[k]) + 1);
   if (fits_) {
-    const uint32_t fields[][2] = {
-        {kHdrMagic, kMagic},
-        {kHdrTotalSize, static_cast<uint32_t>(size_)},
-        {kHdrOffStruct, static_cast<uint32_t>(off_struct_)},
-        {kHdrOffStrings, static_cast<uint32_t>(off_strings)},
-        {kHdrOffMemRsv, static_cast<uint32_t>(kHeaderSize)},
-        {kHdrVersion, kVersion},
-        {kHdrLastCompVersion, kLastCompatibleVersion},
-        {kHdrBootCpuid, boot_cpuid},
-        {kHdrSizeStrings, static_cast<uint32_t>(size_ - off_strings)},
-        {kHdrSizeStruct, static_cast<uint32_t>(off_strings - off_struct_)},
-    };
-    for (const auto& f : fields) put_be32(out_ + f[0], f[1]);
+    // In header order (format.h's HeaderField offsets are 4 * index).
+    const uint32_t fields[] = {kMagic,
+                               static_cast<uint32_t>(size_),
+                               static_cast<uint32_t>(off_struct_),
+                               static_cast<uint32_t>(off_strings),
+                               static_cast<uint32_t>(kHeaderSize),
+                               kVersion,
+                               kLastCompatibleVersion,
+                               boot_cpuid,
+                               static_cast<uint32_t>(size_ - off_strings),
+                               static_cast<uint32_t>(off_strings - off_struct_)};
+    static_assert(sizeof fields == kHeaderSize && kHdrSizeStruct == 4 * 9 && kHdrBootCpuid == 4 * 7);
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; ++i) put_be32(out_ + 4 * i, fields[i]);
   }
   return size_;
 }
