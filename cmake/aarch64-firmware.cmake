@@ -20,6 +20,4 @@ set(CMAKE_CXX_FLAGS_INIT "${_flags} -fno-exceptions -fno-rtti -fno-use-cxa-atexi
 # within 1 MiB, so each affected ADRP can become an ADR instead.
 set(CMAKE_EXE_LINKER_FLAGS_INIT "-nostartfiles -static -Wl,--gc-sections -Wl,--fix-cortex-a53-843419=adr")
 
-# Arm64 static libraries (libfdt.a, libz.a) extracted by tools/setup.
-set(MAGICBOOT_ARM64_SYSROOT "$ENV{HOME}/.cache/magicboot/arm64" CACHE PATH "dpkg -x of Debian's arm64 -dev packages")
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)

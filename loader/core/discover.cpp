@@ -1,13 +1,12 @@
-#include <libfdt.h>
-
 #include "steps.h"
 #include "magicboot/loader/dt_fixup.h"
+#include "magicboot/loader/fdt/format.h"
 
 namespace mb::loader::steps {
 namespace {
 
 Res<void> check_size(GuestPhys dtb, size_t total) {
-  if (total < sizeof(fdt_header) || total > kMaxKernelDtSize)
+  if (total < fdt::kHeaderSize || total > kMaxKernelDtSize)
     return MB_ERR(ErrorCode::kBadInput, "dt-size", "device tree at %#llx claims %zu bytes (limit %zu)",
                   (unsigned long long)dtb.value, total, kMaxKernelDtSize);
   return {};
@@ -17,11 +16,11 @@ Res<DiscoveredDt> parse(GuestMemory& mem, GuestPhys dtb) {
   if (!dtb.is_aligned(8))
     return MB_ERR(ErrorCode::kBadInput, "dt-address", "device tree at %#llx is not 8-byte aligned",
                   (unsigned long long)dtb.value);
-  const uint8_t* head = MB_TRY(mem.view(dtb, sizeof(fdt_header)));
-  if (fdt_magic(head) != FDT_MAGIC)
+  const uint8_t* head = MB_TRY(mem.view(dtb, fdt::kHeaderSize));
+  if (fdt::magic(head) != fdt::kMagic)
     return MB_ERR(ErrorCode::kBadInput, "dt-magic", "no device tree at %#llx (magic %#x)",
-                  (unsigned long long)dtb.value, (unsigned)fdt_magic(head));
-  const size_t total = fdt_totalsize(head);
+                  (unsigned long long)dtb.value, (unsigned)fdt::magic(head));
+  const size_t total = fdt::total_size(head);
   MB_CHECK(check_size(dtb, total));
   const uint8_t* blob = MB_TRY(mem.view(dtb, total));
   auto dt = discover(blob, total);

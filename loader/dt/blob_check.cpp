@@ -1,34 +1,32 @@
 #include "blob_check.h"
 
-#include <libfdt.h>
-
-#include "walk.h"
+#include "magicboot/loader/fdt/reader.h"
 
 namespace mb::loader::dt_detail {
 
 Res<void> check_blob(const void* fdt, size_t buffer_size) {
-  if (fdt == nullptr || buffer_size < sizeof(fdt_header))
+  if (fdt == nullptr || buffer_size < fdt::kHeaderSize)
     return MB_ERR(ErrorCode::kBadInput, "dt-header", "DT buffer holds %zu bytes, less than a header (%zu)",
-                  buffer_size, sizeof(fdt_header));
-  int rc = fdt_check_header(fdt);
+                  buffer_size, fdt::kHeaderSize);
+  int rc = fdt::check_header(fdt);
   if (rc != 0)
-    return MB_ERR(ErrorCode::kBadInput, "dt-header", "DT: bad header: %s (magic %#x)", fdt_strerror(rc),
-                  fdt_magic(fdt));
-  // dtc, Xen and QEMU write v17. libfdt 1.6.1 mishandles older trees:
-  // fdt_check_full dereferences NULL below v16, and fdt_open_into turns a
-  // v16 tree whose header lacks size_dt_struct into a corrupt one (both
-  // found by fuzz_dt).
-  if (fdt_version(fdt) < 17)
-    return MB_ERR(ErrorCode::kBadInput, "dt-version", "DT: version %u, need 17 or later", fdt_version(fdt));
-  if (fdt_totalsize(fdt) > buffer_size)
+    return MB_ERR(ErrorCode::kBadInput, "dt-header", "DT: bad header: %s (magic %#x, version %u, totalsize %u)",
+                  fdt::reason(rc), fdt::magic(fdt), fdt::version(fdt), fdt::total_size(fdt));
+  // dtc, Xen and QEMU write v17; older headers lack sizes the checks use.
+  if (fdt::version(fdt) < 17)
+    return MB_ERR(ErrorCode::kBadInput, "dt-version", "DT: version %u, need 17 or later", fdt::version(fdt));
+  if (fdt::total_size(fdt) > buffer_size)
     return MB_ERR(ErrorCode::kBadInput, "dt-truncated", "DT: totalsize %u exceeds the %zu bytes available",
-                  fdt_totalsize(fdt), buffer_size);
-  // fdt_check_full's checks, with a walk that costs ~1/30 of libfdt's (walk.h).
-  rc = fdt_num_mem_rsv(fdt);
-  if (rc >= 0) rc = check_structure(fdt);
+                  fdt::total_size(fdt), buffer_size);
+  rc = fdt::mem_rsv_count(fdt);
+  if (rc < 0)
+    return MB_ERR(ErrorCode::kBadInput, "dt-structure", "DT (%u bytes): memreserve block at %#x: %s",
+                  fdt::total_size(fdt), fdt::header(fdt, fdt::kHdrOffMemRsv), fdt::reason(rc));
+  rc = fdt::check_structure(fdt);
   if (rc != 0)
-    return MB_ERR(ErrorCode::kBadInput, "dt-structure", "DT (%u bytes): malformed: %s",
-                  fdt_totalsize(fdt), fdt_strerror(rc));
+    return MB_ERR(ErrorCode::kBadInput, "dt-structure", "DT (%u bytes): structure block at %#x (%u bytes): %s",
+                  fdt::total_size(fdt), fdt::header(fdt, fdt::kHdrOffStruct), fdt::header(fdt, fdt::kHdrSizeStruct),
+                  fdt::reason(rc));
   return {};
 }
 

@@ -1,12 +1,10 @@
-#include <libfdt.h>
-
 #include <cstring>
 
 #include "boards/xen_arm64/board.h"
 #include "magicboot/loader/dt.h"
 #include "blob_check.h"
 #include "fdt_cells.h"
-#include "walk.h"
+#include "magicboot/loader/fdt/reader.h"
 
 namespace mb::loader {
 namespace {
@@ -18,11 +16,11 @@ struct Cells {
   int size;
 };
 
-using dt_detail::read_cells;
-using dt_detail::getprop;
+using fdt::getprop;
+using fdt::read_cells;
 
 const char* name_of(const void* fdt, int node) {
-  const char* name = fdt_get_name(fdt, node, nullptr);
+  const char* name = fdt::node_name(fdt, node);
   if (name == nullptr) return "?";
   return name[0] == '\0' ? "/" : name;
 }
@@ -30,8 +28,8 @@ const char* name_of(const void* fdt, int node) {
 // #address-cells / #size-cells that `parent` gives its children. We read
 // only what both boards use: 1 or 2 cells of each.
 Res<Cells> cells_of(const void* fdt, int parent) {
-  const int ac = fdt_address_cells(fdt, parent);
-  const int sc = fdt_size_cells(fdt, parent);
+  const int ac = fdt::address_cells(fdt, parent);
+  const int sc = fdt::size_cells(fdt, parent);
   if (ac < 1 || ac > 2 || sc < 1 || sc > 2)
     return MB_ERR(ErrorCode::kBadInput, "dt-cells", "node %s (offset %d): #address-cells %d, #size-cells %d (need 1 or 2)",
                   name_of(fdt, parent), parent, ac, sc);
@@ -82,7 +80,7 @@ Res<const char*> string_prop(const void* fdt, int node, const char* prop, const 
 Res<bool> u32_or_u64(const void* fdt, int node, const char* prop, uint64_t* out) {
   int len = 0;
   if (dt_detail::read_u32_or_u64(fdt, node, prop, out, &len)) return true;
-  if (len == -FDT_ERR_NOTFOUND) return false;
+  if (len == -fdt::kNotFound) return false;
   return MB_ERR(ErrorCode::kBadInput, "dt-chosen-initrd", "/chosen %s is %d bytes (need 4 or 8)", prop, len);
 }
 
@@ -93,7 +91,7 @@ Res<void> discover_memory(const void* fdt, DiscoveredDt& dt) {
   // is not RAM to the kernel, so it must not be RAM to us (found by fuzz_dt).
   static constexpr char kMemory[] = "memory";
   const Cells cells = MB_TRY(cells_of(fdt, 0));
-  for (int node = dt_detail::first_child(fdt, 0); node >= 0; node = dt_detail::next_sibling(fdt, node)) {
+  for (int node = fdt::first_child(fdt, 0); node >= 0; node = fdt::next_sibling(fdt, node)) {
     int len = 0;
     const char* type = static_cast<const char*>(getprop(fdt, node, "device_type", &len));
     if (type == nullptr || len != sizeof kMemory || __builtin_memcmp(type, kMemory, sizeof kMemory) != 0) continue;
@@ -141,12 +139,12 @@ bool parse_version(const char* s, unsigned* major, unsigned* minor) {
 }
 
 Res<void> discover_hypervisor(const void* fdt, DiscoveredDt& dt) {
-  const int node = dt_detail::path_offset(fdt, "/hypervisor", sizeof "/hypervisor" - 1);
+  const int node = fdt::path_offset(fdt, "/hypervisor", sizeof "/hypervisor" - 1);
   if (node < 0) return {};
   static constexpr char kPrefix[] = "xen,xen-";
-  const int n = fdt_stringlist_count(fdt, node, "compatible");
+  const int n = fdt::stringlist_count(fdt, node, "compatible");
   for (int i = 0; i < n; ++i) {
-    const char* c = fdt_stringlist_get(fdt, node, "compatible", i, nullptr);
+    const char* c = fdt::stringlist_get(fdt, node, "compatible", i, nullptr);
     if (c == nullptr) continue;
     if (strcmp(c, "xen,xen") == 0) {
       dt.xen.present = true;
@@ -170,8 +168,8 @@ Res<void> discover_hypervisor(const void* fdt, DiscoveredDt& dt) {
   int len = 0;
   const auto* irq = static_cast<const uint8_t*>(getprop(fdt, node, "interrupts", &len));
   if (irq != nullptr && (len == 12 || len == 16)) {
-    const uint32_t type = fdt32_ld(reinterpret_cast<const fdt32_t*>(irq));
-    const uint32_t num = fdt32_ld(reinterpret_cast<const fdt32_t*>(irq + 4));
+    const uint32_t type = fdt::be32(irq);
+    const uint32_t num = fdt::be32(irq + 4);
     if ((type == 0 && num < 988) || (type == 1 && num < 16)) {
       dt.xen.has_evtchn = true;
       dt.xen.evtchn_intid = (type == 1 ? 16 : 32) + num;
@@ -208,10 +206,10 @@ Res<void> discover_stdout(const void* fdt, int chosen, DiscoveredDt& dt) {
   out.options = colon ? colon + 1 : nullptr;
   // Resolves an alias when the path does not start with '/'.
   int parent = -1;
-  const int node = dt_detail::path_offset(fdt, path, out.path_len, &parent);
+  const int node = fdt::path_offset(fdt, path, out.path_len, &parent);
   if (node < 0) return {};
   out.found = true;
-  out.pl011 = fdt_node_check_compatible(fdt, node, "arm,pl011") == 0;
+  out.pl011 = fdt::check_compatible(fdt, node, "arm,pl011") == 0;
   const Cells cells = MB_TRY(cells_of(fdt, parent));
   bool first = true;
   return for_each_reg(fdt, node, cells, "dt-stdout-reg", [&](PhysRange r) -> Res<void> {
@@ -222,7 +220,7 @@ Res<void> discover_stdout(const void* fdt, int chosen, DiscoveredDt& dt) {
 }
 
 Res<void> discover_chosen(const void* fdt, DiscoveredDt& dt) {
-  const int chosen = dt_detail::path_offset(fdt, "/chosen", sizeof "/chosen" - 1);
+  const int chosen = fdt::path_offset(fdt, "/chosen", sizeof "/chosen" - 1);
   if (chosen < 0) return {};
   dt.bootargs = MB_TRY(string_prop(fdt, chosen, "bootargs", "dt-chosen-bootargs"));
 
@@ -253,23 +251,24 @@ Res<void> add_reservation(const void* fdt, DiscoveredDt& dt, DtReservation r) {
 }
 
 Res<void> discover_reserved(const void* fdt, DiscoveredDt& dt) {
-  const int n = fdt_num_mem_rsv(fdt);
+  const int n = fdt::mem_rsv_count(fdt);
   if (n < 0)
-    return MB_ERR(ErrorCode::kBadInput, "dt-memreserve", "memreserve block: %s", fdt_strerror(n));
+    return MB_ERR(ErrorCode::kBadInput, "dt-memreserve", "memreserve block at %#x: %s",
+                  fdt::header(fdt, fdt::kHdrOffMemRsv), fdt::reason(n));
   for (int i = 0; i < n; ++i) {
     uint64_t addr = 0, size = 0;
-    const int rc = fdt_get_mem_rsv(fdt, i, &addr, &size);
-    if (rc != 0) return MB_ERR(ErrorCode::kBadInput, "dt-memreserve", "memreserve entry %d: %s", i, fdt_strerror(rc));
+    const int rc = fdt::mem_rsv(fdt, i, &addr, &size);
+    if (rc != 0) return MB_ERR(ErrorCode::kBadInput, "dt-memreserve", "memreserve entry %d: %s", i, fdt::reason(rc));
     if (size != 0 && addr + size <= addr)
       return MB_ERR(ErrorCode::kBadInput, "dt-memreserve", "memreserve entry %d [%#llx, +%#llx) wraps past 2^64", i,
                     static_cast<ull>(addr), static_cast<ull>(size));
     MB_CHECK(add_reservation(fdt, dt, DtReservation{PhysRange{GuestPhys{addr}, size}, DtReservation::Source::kMemreserve}));
   }
 
-  const int parent = dt_detail::path_offset(fdt, "/reserved-memory", sizeof "/reserved-memory" - 1);
+  const int parent = fdt::path_offset(fdt, "/reserved-memory", sizeof "/reserved-memory" - 1);
   if (parent < 0) return {};
   const Cells cells = MB_TRY(cells_of(fdt, parent));
-  for (int child = dt_detail::first_child(fdt, parent); child >= 0; child = dt_detail::next_sibling(fdt, child)) {
+  for (int child = fdt::first_child(fdt, parent); child >= 0; child = fdt::next_sibling(fdt, child)) {
     if (!enabled(fdt, child)) continue;
     const char* name = name_of(fdt, child);
     const bool no_map = getprop(fdt, child, "no-map", nullptr) != nullptr;
@@ -292,7 +291,7 @@ uint64_t DiscoveredDt::ram_total() const {
 Res<DiscoveredDt> discover(const void* fdt, size_t buffer_size) {
   MB_CHECK(dt_detail::check_blob(fdt, buffer_size));
   DiscoveredDt dt;
-  dt.total_size = fdt_totalsize(fdt);
+  dt.total_size = fdt::total_size(fdt);
   MB_CHECK(discover_memory(fdt, dt));
   MB_CHECK(discover_hypervisor(fdt, dt));
   MB_CHECK(check_banks_against_xen(dt));

@@ -1,9 +1,8 @@
 #include "magicboot/loader/payload/fit.h"
 
-#include <libfdt.h>
-
 #include <cstring>
 
+#include "magicboot/loader/fdt/reader.h"
 #include "magicboot/loader/payload/gzip.h"
 #include "magicboot/loader/payload/hash.h"
 #include "magicboot/loader/payload/image.h"
@@ -28,7 +27,7 @@ bool str_eq(const char* a, const char* b) { return std::strcmp(a, b) == 0; }
 // when absent.
 const char* get_string(const void* fdt, int node, const char* name) {
   int len = 0;
-  const char* s = static_cast<const char*>(fdt_getprop(fdt, node, name, &len));
+  const char* s = static_cast<const char*>(fdt::getprop(fdt, node, name, &len));
   if (s == nullptr || len <= 0 || s[len - 1] != '\0' ||
       std::strlen(s) + 1 > static_cast<size_t>(len))
     return nullptr;
@@ -38,7 +37,7 @@ const char* get_string(const void* fdt, int node, const char* name) {
 // A one- or two-cell integer property (mkimage writes one cell).
 bool get_uint(const void* fdt, int node, const char* name, uint64_t* out) {
   int len = 0;
-  const uint8_t* p = static_cast<const uint8_t*>(fdt_getprop(fdt, node, name, &len));
+  const uint8_t* p = static_cast<const uint8_t*>(fdt::getprop(fdt, node, name, &len));
   if (p == nullptr || (len != 4 && len != 8)) return false;
   uint64_t v = 0;
   for (int i = 0; i < len; ++i) v = v << 8 | p[i];
@@ -57,13 +56,13 @@ bool hex_equal(const uint8_t* a, const uint8_t* b, size_t n) { return std::memcm
 
 Res<void> verify_hash(const void* fdt, int hash_node, const char* image, const uint8_t* data,
                       size_t size) {
-  const char* node_name = fdt_get_name(fdt, hash_node, nullptr);
+  const char* node_name = fdt::node_name(fdt, hash_node);
   if (node_name == nullptr) node_name = "hash?";
   const char* algo = get_string(fdt, hash_node, "algo");
   if (algo == nullptr)
     return MB_ERR(ErrorCode::kBadInput, "fit-hash", "image %s: %s has no algo", image, node_name);
   int vlen = 0;
-  const uint8_t* value = static_cast<const uint8_t*>(fdt_getprop(fdt, hash_node, "value", &vlen));
+  const uint8_t* value = static_cast<const uint8_t*>(fdt::getprop(fdt, hash_node, "value", &vlen));
   if (value == nullptr)
     return MB_ERR(ErrorCode::kBadInput, "fit-hash", "image %s: %s (%s) has no value", image,
                   node_name, algo);
@@ -98,12 +97,12 @@ Res<void> verify_hash(const void* fdt, int hash_node, const char* image, const u
 
 Res<FitImage> load_image(const uint8_t* data, size_t len, int images, const char* name, Role role) {
   const void* fdt = data;
-  int node = fdt_subnode_offset(fdt, images, name);
+  int node = fdt::child_named(fdt, images, name, std::strlen(name));
   if (node < 0)
     return MB_ERR(ErrorCode::kBadInput, "fit-image", "%s image \"%s\" not in /images: %s",
-                  role_name(role), name, fdt_strerror(node));
+                  role_name(role), name, fdt::reason(node));
   FitImage img{};
-  img.name = fdt_get_name(fdt, node, nullptr);
+  img.name = fdt::node_name(fdt, node);
   if (img.name == nullptr) img.name = name;
 
   const char* type = get_string(fdt, node, "type");
@@ -135,7 +134,7 @@ Res<FitImage> load_image(const uint8_t* data, size_t len, int images, const char
   }
 
   int plen = 0;
-  const uint8_t* embedded = static_cast<const uint8_t*>(fdt_getprop(fdt, node, "data", &plen));
+  const uint8_t* embedded = static_cast<const uint8_t*>(fdt::getprop(fdt, node, "data", &plen));
   if (embedded != nullptr) {
     img.offset = static_cast<size_t>(embedded - data);
     img.size = static_cast<size_t>(plen);
@@ -150,7 +149,7 @@ Res<FitImage> load_image(const uint8_t* data, size_t len, int images, const char
     } else if (get_uint(fdt, node, "data-offset", &where)) {
       // Relative to the end of the tree; a huge offset must not wrap around
       // onto the tree itself.
-      uint64_t tree_end = align_up(fdt_totalsize(fdt), 4);
+      uint64_t tree_end = align_up(fdt::total_size(fdt), 4);
       if (where > len || tree_end > len - where)
         return MB_ERR(ErrorCode::kBadInput, "fit-truncated",
                       "image %s data-offset %#llx lies past the %#zx-byte payload", img.name,
@@ -169,8 +168,8 @@ Res<FitImage> load_image(const uint8_t* data, size_t len, int images, const char
     img.size = static_cast<size_t>(size);
   }
 
-  for (int h = fdt_first_subnode(fdt, node); h >= 0; h = fdt_next_subnode(fdt, h)) {
-    const char* hname = fdt_get_name(fdt, h, nullptr);
+  for (int h = fdt::first_child(fdt, node); h >= 0; h = fdt::next_sibling(fdt, h)) {
+    const char* hname = fdt::node_name(fdt, h);
     if (hname == nullptr || std::strncmp(hname, "hash", 4) != 0) continue;
     MB_CHECK(verify_hash(fdt, h, img.name, data + img.offset, img.size));
   }
@@ -189,35 +188,36 @@ bool has_fdt_magic(const uint8_t* data, size_t len) {
 }
 
 Res<Payload> parse_fit(const uint8_t* data, size_t len, GuestPhys addr, const char* fit_config) {
-  if (data == nullptr || len < sizeof(fdt_header))
+  if (data == nullptr || len < fdt::kHeaderSize)
     return MB_ERR(ErrorCode::kBadInput, "fit-truncated", "FIT at %#llx: %zu bytes, header needs %zu",
-                  static_cast<unsigned long long>(addr.value), len, sizeof(fdt_header));
-  // libfdt reads the tree in place and refuses one that is not 8-byte aligned.
+                  static_cast<unsigned long long>(addr.value), len, fdt::kHeaderSize);
+  // The devicetree specification puts a blob on an 8-byte boundary (our
+  // reader would cope; a misplaced FIT is more likely a wrong address).
   if (reinterpret_cast<uintptr_t>(data) % 8 != 0)
     return MB_ERR(ErrorCode::kBadInput, "fit-align", "FIT at %#llx is not 8-byte aligned",
                   static_cast<unsigned long long>(addr.value));
   const void* fdt = data;
-  int rc = fdt_check_header(fdt);
+  int rc = fdt::check_header(fdt);
   if (rc != 0)
     return MB_ERR(ErrorCode::kBadInput, "fit-header", "FIT at %#llx: %s",
-                  static_cast<unsigned long long>(addr.value), fdt_strerror(rc));
-  // Trees older than v16 name nodes by full path; libfdt 1.6.1's
-  // fdt_check_full dereferences NULL on them. mkimage writes v17.
-  if (fdt_version(fdt) < 16)
+                  static_cast<unsigned long long>(addr.value), fdt::reason(rc));
+  // Trees older than v16 name nodes by full path, which the walk does not
+  // read. mkimage writes v17.
+  if (fdt::version(fdt) < 16)
     return MB_ERR(ErrorCode::kBadInput, "fit-header", "FIT at %#llx: FDT version %u, need 16 or later",
-                  static_cast<unsigned long long>(addr.value), fdt_version(fdt));
-  size_t total = fdt_totalsize(fdt);
+                  static_cast<unsigned long long>(addr.value), fdt::version(fdt));
+  size_t total = fdt::total_size(fdt);
   if (total > len)
     return MB_ERR(ErrorCode::kBadInput, "fit-truncated",
                   "FIT at %#llx: tree is %#zx bytes, payload only %#zx",
                   static_cast<unsigned long long>(addr.value), total, len);
-  rc = fdt_check_full(fdt, total);
+  rc = fdt::check_tree(fdt, total);
   if (rc != 0)
     return MB_ERR(ErrorCode::kBadInput, "fit-malformed", "FIT at %#llx: %s",
-                  static_cast<unsigned long long>(addr.value), fdt_strerror(rc));
+                  static_cast<unsigned long long>(addr.value), fdt::reason(rc));
 
-  int images = fdt_path_offset(fdt, "/images");
-  int configs = fdt_path_offset(fdt, "/configurations");
+  int images = fdt::path_offset(fdt, "/images", sizeof "/images" - 1);
+  int configs = fdt::path_offset(fdt, "/configurations", sizeof "/configurations" - 1);
   if (images < 0 || configs < 0)
     return MB_ERR(ErrorCode::kBadInput, "fit-structure", "FIT at %#llx: no %s node",
                   static_cast<unsigned long long>(addr.value),
@@ -231,17 +231,17 @@ Res<Payload> parse_fit(const uint8_t* data, size_t len, GuestPhys addr, const ch
                     "FIT at %#llx: no configuration named and /configurations has no default",
                     static_cast<unsigned long long>(addr.value));
   }
-  int conf = fdt_subnode_offset(fdt, configs, want);
+  int conf = fdt::child_named(fdt, configs, want, std::strlen(want));
   if (conf < 0)
     return MB_ERR(ErrorCode::kBadInput, "fit-config", "FIT at %#llx: no configuration \"%s\"",
                   static_cast<unsigned long long>(addr.value), want);
 
   Payload p{};
   p.kind = PayloadKind::kFit;
-  p.fit_config = fdt_get_name(fdt, conf, nullptr);
+  p.fit_config = fdt::node_name(fdt, conf);
 
   // "fdt" may list several blobs (a base and overlays); we take the base.
-  const char* kernel = fdt_stringlist_get(fdt, conf, "kernel", 0, nullptr);
+  const char* kernel = fdt::stringlist_get(fdt, conf, "kernel", 0, nullptr);
   if (kernel == nullptr)
     return MB_ERR(ErrorCode::kBadInput, "fit-no-kernel", "FIT at %#llx: configuration %s has no kernel",
                   static_cast<unsigned long long>(addr.value), p.fit_config);
@@ -255,20 +255,21 @@ Res<Payload> parse_fit(const uint8_t* data, size_t len, GuestPhys addr, const ch
     (void)MB_TRY(gzip_header_size(p.kernel.data, k.size));
   }
 
-  if (const char* rd = fdt_stringlist_get(fdt, conf, "ramdisk", 0, nullptr)) {
+  if (const char* rd = fdt::stringlist_get(fdt, conf, "ramdisk", 0, nullptr)) {
     FitImage r = MB_TRY(load_image(data, len, images, rd, Role::kRamdisk));
     p.ramdisk = blob_of(r, data, addr);
   }
-  if (const char* dt = fdt_stringlist_get(fdt, conf, "fdt", 0, nullptr)) {
+  if (const char* dt = fdt::stringlist_get(fdt, conf, "fdt", 0, nullptr)) {
     FitImage d = MB_TRY(load_image(data, len, images, dt, Role::kFdt));
     p.fdt = blob_of(d, data, addr);
-    if (d.size < sizeof(fdt_header))
+    if (d.size < fdt::kHeaderSize)
       return MB_ERR(ErrorCode::kBadInput, "fit-fdt", "fdt image %s at %#llx is %#zx bytes, no device tree",
                     d.name, static_cast<unsigned long long>(p.fdt.addr.value), d.size);
-    // Checked by hand: FIT data is only 4-byte aligned and libfdt wants 8.
+    // Only the magic and totalsize: discovery checks the tree itself once it
+    // is in place (FIT data is only 4-byte aligned).
     const uint8_t* b = p.fdt.data;
     uint32_t dt_total = uint32_t{b[4]} << 24 | uint32_t{b[5]} << 16 | uint32_t{b[6]} << 8 | b[7];
-    if (!has_fdt_magic(b, d.size) || dt_total > d.size || dt_total < sizeof(fdt_header))
+    if (!has_fdt_magic(b, d.size) || dt_total > d.size || dt_total < fdt::kHeaderSize)
       return MB_ERR(ErrorCode::kBadInput, "fit-fdt", "fdt image %s at %#llx is not a device tree",
                     d.name, static_cast<unsigned long long>(p.fdt.addr.value));
   }

@@ -8,7 +8,9 @@
 // blob); a ledger built from it keeps the ledger's invariants and owns every
 // range it was told about; the kernel's DT is discovered again with the same
 // RAM and /hypervisor, the new initrd and command line, and no reservation
-// left over the old payload.
+// left over the old payload. And differential, against host libfdt: every
+// verdict and walk of our FDT reader on the raw bytes (oracle.h), and
+// fdt_check_full on the kernel's DT our writer made.
 #include <fuzzer/FuzzedDataProvider.h>
 #include <libfdt.h>
 
@@ -18,6 +20,7 @@
 
 #include "boards/xen_arm64/board.h"
 #include "fuzz_check.h"
+#include "oracle.h"
 #include "magicboot/loader/dt.h"
 #include "magicboot/loader/dt_fixup.h"
 #include "steps.h"
@@ -127,6 +130,8 @@ void check_fixup(const uint8_t* fdt, const DiscoveredDt& dt, FuzzedDataProvider&
     return;
   }
   FUZZ_CHECK(*res <= cap && fdt_totalsize(out.get()) == *res, "kernel DT of %zu bytes in %zu", *res, cap);
+  const int full = fdt_check_full(out.get(), *res);
+  FUZZ_CHECK(full == 0, "libfdt refuses the kernel DT: %s", fdt_strerror(full));
   auto again = discover(out.get(), *res);
   if (!again.ok() && again.error().code == ErrorCode::kUnsupported &&
       std::strcmp(again.error().check, "dt-reserved") == 0 && !params.reserve.empty())
@@ -155,6 +160,18 @@ void check_fixup(const uint8_t* fdt, const DiscoveredDt& dt, FuzzedDataProvider&
   }
 }
 
+void oracle_failed(const std::string& what) { FUZZ_CHECK(false, "reader and libfdt differ: %s", what.c_str()); }
+
+// Our reader against libfdt on whatever the bytes are.
+void check_reader(const uint8_t* buf, size_t size) {
+  fdt::oracle::compare_checks(buf, size, oracle_failed);
+  if (size < fdt::kHeaderSize || fdt_version(buf) < 16 || fdt::check_tree(buf, size) != 0 ||
+      fdt_check_full(buf, size) != 0)
+    return;
+  fdt::oracle::compare_nodes(buf, oracle_failed);
+  for (const char* c : {"arm,pl011", "arm,sbsa-uart", "xen,xen"}) fdt::oracle::compare_by_compatible(buf, c, oracle_failed);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -162,6 +179,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // hits ASan's redzone.
   auto buf = std::make_unique<uint8_t[]>(size);
   if (size != 0) std::memcpy(buf.get(), data, size);
+  check_reader(buf.get(), size);
   auto res = discover(buf.get(), size);
   if (!res.ok()) {
     FUZZ_CHECK(res.error().check[0] != '\0', "error without a check name");

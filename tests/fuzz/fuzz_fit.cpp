@@ -2,11 +2,15 @@
 // gzip'd Image). Oracle: every Blob lies inside the payload at the address
 // its offset says, every name points into the payload, the kernel passes the
 // checks its kind promises, and the ledger agrees with plain range
-// arithmetic on whether the blobs can all be claimed.
+// arithmetic on whether the blobs can all be claimed. And our FDT reader
+// against host libfdt on the FIT's tree (oracle.h).
+#include <libfdt.h>
+
 #include <cstring>
 #include <memory>
 
 #include "fuzz_check.h"
+#include "oracle.h"
 #include "magicboot/loader/payload/fit.h"
 #include "magicboot/loader/payload/gzip.h"
 #include "magicboot/loader/payload/image.h"
@@ -19,6 +23,15 @@ using namespace mb::loader;
 using mb::fuzz::ull;
 
 constexpr GuestPhys kPayloadAddr{0x48000000};
+
+void oracle_failed(const std::string& what) { FUZZ_CHECK(false, "reader and libfdt differ: %s", what.c_str()); }
+
+void check_reader(const uint8_t* buf, size_t size) {
+  fdt::oracle::compare_checks(buf, size, oracle_failed);
+  if (size >= fdt::kHeaderSize && fdt_version(buf) >= 16 && fdt::check_tree(buf, size) == 0 &&
+      fdt_check_full(buf, size) == 0)
+    fdt::oracle::compare_nodes(buf, oracle_failed);
+}
 
 void check_blob(const char* what, const Blob& b, const uint8_t* buf, size_t len) {
   if (b.size == 0) return;
@@ -48,6 +61,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto buf = std::make_unique<uint8_t[]>(size);
   std::memcpy(buf.get(), data, size);
   const uint8_t* p = buf.get();
+  check_reader(p, size);
 
   auto res = identify_payload(p, size, kPayloadAddr, config);
   if (!res.ok()) {

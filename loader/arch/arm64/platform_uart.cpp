@@ -1,27 +1,19 @@
 #include "magicboot/loader/arch/arm64/platform_uart.h"
 
-extern "C" {
-#include <libfdt.h>
-}
+#include "magicboot/loader/fdt/reader.h"
 
 namespace mb::arm64 {
 namespace {
 
-uint64_t read_cells(const fdt32_t* p, int cells) {
-  uint64_t v = 0;
-  for (int i = 0; i < cells; ++i) v = (v << 32) | fdt32_ld(&p[i]);
-  return v;
-}
-
 // The base of `node`'s first reg entry, in its parent's cells.
 bool first_reg_base(const void* fdt, int node, GuestPhys* out) {
-  const int parent = fdt_parent_offset(fdt, node);
-  const int ac = fdt_address_cells(fdt, parent);
-  const int sc = fdt_size_cells(fdt, parent);
+  const int parent = fdt::parent_of(fdt, node);
+  const int ac = fdt::address_cells(fdt, parent);
+  const int sc = fdt::size_cells(fdt, parent);
   int len = 0;
-  const auto* reg = static_cast<const fdt32_t*>(fdt_getprop(fdt, node, "reg", &len));
+  const auto* reg = static_cast<const uint8_t*>(fdt::getprop(fdt, node, "reg", &len));
   if (reg == nullptr || ac < 1 || ac > 2 || sc < 0 || sc > 2 || len < 4 * (ac + sc)) return false;
-  *out = GuestPhys{read_cells(reg, ac)};
+  *out = GuestPhys{fdt::read_cells(reg, ac)};
   return true;
 }
 
@@ -30,7 +22,7 @@ bool first_reg_base(const void* fdt, int node, GuestPhys* out) {
 uint32_t fdt_total_size_early(GuestPhys dtb) {
   if (dtb.value == 0 || !dtb.is_aligned(8)) return 0;
   auto* h = reinterpret_cast<const volatile uint32_t*>(static_cast<uintptr_t>(dtb.value));
-  if (__builtin_bswap32(h[0]) != FDT_MAGIC) return 0;
+  if (__builtin_bswap32(h[0]) != fdt::kMagic) return 0;
   return __builtin_bswap32(h[1]);
 }
 
@@ -43,14 +35,14 @@ PlatformUart find_uart(const void* fdt, const loader::DiscoveredDt* dt) {
     return u;
   }
   // discover() validated the whole blob; without it, at least the header
-  // (libfdt's walk checks every offset against the header's sizes).
-  if (dt == nullptr && fdt_check_header(fdt) != 0) return u;
+  // (the walk checks every offset against the header's sizes).
+  if (dt == nullptr && fdt::check_header(fdt) != 0) return u;
   struct Kind {
     const char* compatible;
     bool sbsa;
   };
   for (const Kind k : {Kind{"arm,sbsa-uart", true}, Kind{"arm,pl011", false}}) {
-    const int node = fdt_node_offset_by_compatible(fdt, -1, k.compatible);
+    const int node = fdt::node_by_compatible(fdt, -1, k.compatible);
     if (node >= 0 && first_reg_base(fdt, node, &u.base)) {
       u.found = true;
       u.sbsa = k.sbsa;

@@ -1,7 +1,9 @@
 #include <libfdt.h>
 
+#include <cstdio>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "dt_test_support.h"
 #include "magicboot/loader/dt.h"
@@ -201,20 +203,33 @@ TEST(FixupTest, OneCellTreeWithoutChosen) {
   EXPECT_TRUE(dp->payload.empty());
 }
 
+// The size the error names is exact: that many bytes are enough, one fewer
+// is not.
 TEST(FixupTest, TooSmallOutputSaysHowMuchIsNeeded) {
   Blob in = compile_dts(testing::kDom0lessDts);
-  std::vector<uint64_t> out(in.size / 8);
   FixupParams p;
-  p.bootargs = "a much longer command line than the one that was there before it, to need more room";
+  const std::string longer(400, 'x');  // grows the tree past its input size
+  p.bootargs = longer.c_str();
+  std::vector<uint64_t> out(in.size / 8);
   auto r = build_kernel_dt(in.data(), out.data(), out.size() * 8, p);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::kNoMemory);
   EXPECT_STREQ(r.error().check, "dt-fixup-space");
-  // Just enough for the copy, not for the longer bootargs.
-  std::vector<uint64_t> tight((in.size + 7) / 8 + 1);
-  auto t = build_kernel_dt(in.data(), tight.data(), tight.size() * 8, p);
+  size_t needed = 0;
+  ASSERT_EQ(std::sscanf(r.error().detail, "the kernel DT needs at least %zu bytes", &needed), 1) << r.error().detail;
+  EXPECT_GT(needed, in.size);
+  std::vector<uint64_t> exact((needed + 7) / 8);
+  auto t = build_kernel_dt(in.data(), exact.data(), needed - 1, p);
   ASSERT_FALSE(t.ok());
   EXPECT_STREQ(t.error().check, "dt-fixup-space");
+  auto ok = build_kernel_dt(in.data(), exact.data(), needed, p);
+  ASSERT_TRUE(ok.ok()) << ok.error().detail;
+  EXPECT_EQ(*ok, needed);
+  EXPECT_EQ(fdt_check_full(exact.data(), needed), 0);
+  // Too small even for a header.
+  auto tiny = build_kernel_dt(in.data(), exact.data(), 16, p);
+  ASSERT_FALSE(tiny.ok());
+  EXPECT_STREQ(tiny.error().check, "dt-fixup-space");
 }
 
 TEST(FixupTest, BadInputAndOverlap) {

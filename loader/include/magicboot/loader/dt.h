@@ -1,6 +1,6 @@
 // Step 1 of a boot: what the incoming device tree says. One pass over the
-// blob with libfdt, into fixed-capacity arrays; strings point into the blob,
-// so the blob must outlive the result.
+// blob with our FDT reader (loader/fdt), into fixed-capacity arrays; strings
+// point into the blob, so the blob must outlive the result.
 #pragma once
 
 #include <cstddef>
@@ -61,7 +61,7 @@ struct DiscoveredDt {
 
 // Parses the device tree at `fdt`, of which `buffer_size` bytes are readable.
 // Never reads outside [fdt, fdt + buffer_size): the blob is validated first
-// (fdt_check_full), so a truncated or malformed tree is an error, not a crash.
+// (fdt::check_tree), so a truncated or malformed tree is an error, not a crash.
 // Fails (kBadInput, check "dt-*", naming the node and addresses) when:
 //   - the blob is malformed, truncated or its totalsize exceeds buffer_size;
 //   - a reg property has a length that is not a whole number of entries, or

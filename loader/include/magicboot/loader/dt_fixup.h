@@ -37,8 +37,11 @@ inline constexpr size_t kMaxKernelDtSize = size_t{2} << 20;
 // /reserved-memory child that overlaps it is dropped, since once unpacked
 // its memory is free RAM. The caller's `reserve` ranges are added after that.
 // Fails with kNoMemory ("dt-fixup-space") when out_cap is too small (the
-// detail says how much the tree needs), kBadInput ("dt-fixup-*") when libfdt
-// refuses an edit, kUnsupported when the result exceeds kMaxKernelDtSize.
+// detail says how many bytes the tree needs), kBadInput ("dt-fixup-input",
+// "dt-fixup-overlap") when the input is not a valid tree or `out` overlaps
+// it, kUnsupported ("dt-fixup-size") when the result exceeds kMaxKernelDtSize.
+// A property /chosen repeats is removed in every copy; empty `reserve`
+// ranges are left out (a zero-sized entry would end the memreserve list).
 Res<size_t> build_kernel_dt(const void* in_fdt, void* out, size_t out_cap, const FixupParams& params);
 
 }  // namespace mb::loader

@@ -27,8 +27,8 @@ uint32_t fdt_total_size_early(GuestPhys dtb);
 // the first node compatible "arm,sbsa-uart", else the first "arm,pl011".
 // `dt` is nullptr
 // when discover() failed: the search by compatible still runs (on a blob
-// whose header is sound) so that the failure can be printed. Needs the DTB
-// mapped Normal (libfdt makes unaligned accesses).
+// whose header is sound) so that the failure can be printed. Reads cells
+// byte by byte (fdt/format.h): safe with the MMU off too.
 PlatformUart find_uart(const void* fdt, const loader::DiscoveredDt* dt);
 
 }  // namespace mb::arm64
