@@ -4,7 +4,7 @@
 // firmware, inflating Debian's 27 MB arm64 Image is the one long loop of a
 // gzip boot, and it is counted in guest instructions. zlib's streaming
 // inflate costs 14.4 per output byte there and libdeflate's one-shot
-// decoder 8.0; this one 5.3 (its tables decode lengths with their extra
+// decoder 8.0; this one 5.4 (its tables decode lengths with their extra
 // bits, a word reload refills the bit buffer, matches copy 16 bytes at a
 // time and the loop checks its bounds every two symbols; figures in the
 // README's Performance section). It also names the exact input offset of
