@@ -9,7 +9,8 @@ the board's regions as compiled) and magicboot.bin, and checks that
   - the footprint [image start, heap end) lies inside the RAM window the
     board allows (RAM base up to where Xen puts the DTB and initrd) and
     overlaps neither the grant table nor GUEST_MAGIC;
-  - image, stack and heap are disjoint and in that order.
+  - image, stack and heap are disjoint and in that order;
+  - magicboot.bin fits the 80 KiB budget (README, Performance).
 --self-test proves the checker catches each broken case.
 """
 import argparse
@@ -18,6 +19,9 @@ import sys
 
 FACTS_MAGIC = b"MBFACTS1"
 HEADER_MAGIC = 0x644D5241  # "ARM\x64"
+# The image budget (issue 5: U-Boot's xenguest build is 318,584 B). A build
+# that outgrows it fails here rather than in a benchmark nobody reads.
+MAX_BIN_BYTES = 80 * 1024
 SYMBOLS = ["_head", "__image_start", "__image_end", "__stack_region_start", "__stack_region_end",
            "__heap_start", "__heap_end", "__footprint_end", "__image_size"]
 
@@ -98,6 +102,16 @@ def check(syms, facts, header):
     return errs
 
 
+def check_size(bin_bytes, image_size):
+    errs = []
+    if bin_bytes > image_size:
+        errs.append(f"bin: {bin_bytes} bytes but image_size is {image_size}")
+    if bin_bytes > MAX_BIN_BYTES:
+        errs.append(f"bin: {bin_bytes} bytes, over the {MAX_BIN_BYTES}-byte budget by {bin_bytes - MAX_BIN_BYTES} "
+                    f"(the map file and tools/bench-boot's sizes by section show where)")
+    return errs
+
+
 def self_test(syms, facts, header):
     def expect_fail(what, s, f, hd):
         if not check(s, f, hd):
@@ -123,7 +137,9 @@ def self_test(syms, facts, header):
     struct.pack_into("<Q", bad, 8, 0)  # text_offset 0: Xen would load at the RAM base
     expect_fail("text_offset disagrees with the link address", syms, facts, bytes(bad))
     expect_fail("stack overlaps heap", dict(syms, __heap_start=syms["__stack_region_end"] - 16), facts, header)
-    print("check_layout self-test: 9 broken layouts caught")
+    if not check_size(MAX_BIN_BYTES + 1, syms["__image_size"]) or check_size(MAX_BIN_BYTES, syms["__image_size"]):
+        raise SystemExit("check_layout self-test: the size budget is not enforced exactly")
+    print("check_layout self-test: 9 broken layouts and an image over budget caught")
 
 
 def main():
@@ -140,16 +156,14 @@ def main():
     if args.self_test:
         self_test(syms, facts, header)
         return 0
-    errs = check(syms, facts, header)
-    if len(binary) > syms["__image_size"]:
-        errs.append(f"bin: {len(binary)} bytes but image_size is {syms['__image_size']}")
+    errs = check(syms, facts, header) + check_size(len(binary), syms["__image_size"])
     if errs:
         for e in errs:
             print(f"check_layout: {args.elf}: {e}", file=sys.stderr)
         return 1
     start = syms["__image_start"]
     print(f"check_layout: ok: footprint [{start:#x}, {syms['__footprint_end']:#x}) "
-          f"image_size {syms['__image_size']:#x}, bin {len(binary)} bytes")
+          f"image_size {syms['__image_size']:#x}, bin {len(binary)} of {MAX_BIN_BYTES} bytes")
     return 0
 
 
