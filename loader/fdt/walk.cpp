@@ -192,6 +192,8 @@ int parent_of(const void* fdt, int node) {
   const Blocks b = blocks_of(fdt);
   if (!is_node(b, node)) return -kBadOffset;
   if (node == 0) return -kNotFound;
+  // libfdt walks down from offset 0: behind a leading NOP it finds no root.
+  if (!is_node(b, 0)) return -kBadStructure;
   // Down from the root: into the one child whose subtree holds `node`.
   int up = 0;
   for (int c = first_child_in(b, 0); c >= 0;) {

@@ -12,6 +12,7 @@ namespace mb::fdt {
 namespace {
 
 using loader::testing::Blob;
+using loader::testing::blob_of;
 using loader::testing::compile_dts;
 
 void fail_test(const std::string& what) { ADD_FAILURE() << what; }
@@ -109,6 +110,28 @@ TEST(FdtReaderTest, ReadsAMisalignedTree) {
   const int aligned = path_offset(b.data(), "/soc/bus/deep/deeper/deepest", 28);
   EXPECT_EQ(path_offset(at, "/soc/bus/deep/deeper/deepest", 28), aligned);
   EXPECT_EQ(node_by_compatible(at, -1, "arm,sbsa-uart"), node_by_compatible(b.data(), -1, "arm,sbsa-uart"));
+}
+
+// A structure block that starts with a NOP (found by fuzz_dt): libfdt finds
+// nodes from the root on, but no parent, since its upward walks start at
+// offset 0. Every answer must still be libfdt's.
+TEST(FdtReaderTest, AgreesWithLibfdtBehindALeadingNop) {
+  Blob good = compile_dts(kRichDts);
+  const uint32_t off_struct = fdt_off_dt_struct(good.data());
+  std::vector<uint8_t> bytes(good.bytes(), good.bytes() + good.size);
+  static constexpr uint8_t kNopToken[4] = {0, 0, 0, 4};
+  bytes.insert(bytes.begin() + off_struct, kNopToken, kNopToken + 4);
+  Blob b = blob_of(bytes);
+  fdt_set_totalsize(b.data(), static_cast<uint32_t>(bytes.size()));
+  fdt_set_size_dt_struct(b.data(), fdt_size_dt_struct(good.data()) + 4);
+  fdt_set_off_dt_strings(b.data(), fdt_off_dt_strings(good.data()) + 4);
+  if (fdt_off_mem_rsvmap(good.data()) > off_struct) fdt_set_off_mem_rsvmap(b.data(), fdt_off_mem_rsvmap(good.data()) + 4);
+  ASSERT_EQ(fdt_check_full(b.data(), b.size), 0);
+  ASSERT_EQ(check_tree(b.data(), b.size), 0);
+  EXPECT_EQ(parent_of(b.data(), 4), fdt_parent_offset(b.data(), 4));
+  oracle::compare_checks(b.data(), b.size, fail_test);
+  oracle::compare_nodes(b.data(), fail_test);
+  oracle::compare_by_compatible(b.data(), "arm,pl011", fail_test);
 }
 
 // Random corruption of a real tree: each verdict and, on trees both still
