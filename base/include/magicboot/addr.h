@@ -63,6 +63,16 @@ struct PhysRange {
   constexpr bool overlaps(const PhysRange& r) const {
     return !empty() && !r.empty() && base < r.end() && r.base < end();
   }
+  // The parts of this range below and above `hole` (empty when none): what
+  // is left of it with the hole taken out.
+  constexpr PhysRange before(const PhysRange& hole) const {
+    const GuestPhys stop = hole.base < end() ? hole.base : end();
+    return stop > base ? PhysRange{base, stop - base} : PhysRange{base, 0};
+  }
+  constexpr PhysRange after(const PhysRange& hole) const {
+    const GuestPhys from = hole.end() > base ? hole.end() : base;
+    return from < end() ? PhysRange{from, end() - from} : PhysRange{end(), 0};
+  }
   // Pages touched by the range: [first_gfn, first_gfn + page_count).
   constexpr Gfn first_gfn() const { return base.gfn(); }
   constexpr uint64_t page_count() const {

@@ -44,5 +44,26 @@ TEST(Addr, Alignment) {
   EXPECT_FALSE(is_pow2(0));
 }
 
+// What is left of a range with a hole taken out: below it and above it.
+TEST(Addr, BeforeAndAfterAHole) {
+  const PhysRange r{GuestPhys{0x1000}, 0x4000};  // [0x1000, 0x5000)
+  const PhysRange mid{GuestPhys{0x2000}, 0x1000};
+  EXPECT_EQ(r.before(mid), (PhysRange{GuestPhys{0x1000}, 0x1000}));
+  EXPECT_EQ(r.after(mid), (PhysRange{GuestPhys{0x3000}, 0x2000}));
+  const PhysRange below{GuestPhys{0}, 0x800}, above{GuestPhys{0x6000}, 0x1000};
+  EXPECT_EQ(r.before(above), r);  // a hole past the end leaves it whole
+  EXPECT_TRUE(r.after(above).empty());
+  EXPECT_TRUE(r.before(below).empty());
+  EXPECT_EQ(r.after(below), r);
+  const PhysRange head{GuestPhys{0x1000}, 0x1000}, tail{GuestPhys{0x4000}, 0x2000};
+  EXPECT_TRUE(r.before(head).empty());
+  EXPECT_EQ(r.after(head), (PhysRange{GuestPhys{0x2000}, 0x3000}));
+  EXPECT_EQ(r.before(tail), (PhysRange{GuestPhys{0x1000}, 0x3000}));
+  EXPECT_TRUE(r.after(tail).empty());
+  const PhysRange all{GuestPhys{0}, 0x10000};
+  EXPECT_TRUE(r.before(all).empty());
+  EXPECT_TRUE(r.after(all).empty());
+}
+
 }  // namespace
 }  // namespace mb
