@@ -1,10 +1,10 @@
 // The firmware's boot: the loader core over the arm64 platform, with faults
 // classified against the ledger the core is building.
-#include "magicboot/format.h"
 #include <cstring>
 
 #include "boards/xen_arm64/board.h"
 #include "magicboot/config.h"
+#include "magicboot/format.h"
 #include "magicboot/loader/arch/arm64/boot_flow.h"
 #include "magicboot/loader/boot.h"
 #include "magicboot/print.h"
@@ -23,8 +23,7 @@ bool classify(void* ctx, GuestPhys far, char* out, size_t len) {
              x.removed ? "removed before handover" : x.mapped ? "mapped" : "never mapped");
     return true;
   }
-  const LoaderLayout l = loader_layout();
-  if (PhysRange{l.stack.base, kPageSize}.contains(far)) return format_to(out, len, "the stack guard page (stack overflow)") > 0;
+  if (stack_guard().contains(far)) return format_to(out, len, "the stack guard page (stack overflow)") > 0;
   if (const loader::LedgerRange* lr = r->ledger.find(far)) {
     format_to(out, len, "%s [%#llx, %#llx)", loader::to_string(lr->type), (unsigned long long)lr->range.base.value,
              (unsigned long long)lr->range.end().value);

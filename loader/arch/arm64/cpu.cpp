@@ -1,6 +1,7 @@
 #include "magicboot/loader/arch/arm64/cpu.h"
 
 #include "magicboot/loader/arch/arm64/exceptions.h"
+#include "magicboot/loader/arch/arm64/layout.h"
 #include "magicboot/loader/arch/arm64/sysreg.h"
 
 // jump.S: MMU, caches off, branch. Touches no memory after the MMU is off.
@@ -45,7 +46,10 @@ void Arm64Cpu::jump(const Handover& h) {
   PhysRange dirty = own_;
   if (arena_ != nullptr && heap_.end() == own_.end() && own_.contains(heap_.base))
     dirty.size = heap_.base.value - own_.base.value + align_up(arena_->peak(), dcache_line_size());
-  clean_to_poc(dirty);
+  // Around the stack's guard page: it is unmapped, and a DC CIVAC by VA there
+  // would fault on hardware (QEMU's TCG does not translate cache maintenance).
+  clean_to_poc(dirty.before(stack_guard()));
+  clean_to_poc(dirty.after(stack_guard()));
   mb_arm64_jump(h.entry.value, h.dtb.value, h.x1, h.x2, h.x3);
 }
 

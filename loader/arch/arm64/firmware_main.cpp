@@ -43,10 +43,11 @@ void describe(FirmwarePlatform& fw) {
     print(con, "initrd %#llx-%#llx\n", ull(dt.payload.base.value), ull(dt.payload.end().value));
 }
 
-// "magicboot.probe", "probe-fault" and "probe-jump" select the platform probe.
+// "magicboot.probe", "probe-fault", "probe-guard" and "probe-jump" select
+// the platform probe.
 bool wants_probe(const loader::DiscoveredDt& dt) {
   if (dt.bootargs == nullptr) return false;
-  for (const char* word : {"magicboot.probe", "probe-fault", "probe-jump"})
+  for (const char* word : {"magicboot.probe", "probe-fault", "probe-guard", "probe-jump"})
     if (strstr(dt.bootargs, word) != nullptr) return true;
   return false;
 }

@@ -2,6 +2,7 @@
 
 #include "boards/xen_arm64/board.h"
 #include "magicboot/config.h"
+#include "magicboot/loader/arch/arm64/layout.h"
 #include "magicboot/loader/arch/arm64/sysreg.h"
 
 namespace mb::arm64 {
@@ -10,6 +11,15 @@ namespace {
 // Devices of every board we run on lie below 4 GiB (QEMU virt, Xen's guest
 // layout); above it only RAM is mapped and anything else faults.
 constexpr PhysRange kDeviceWindow{GuestPhys{0}, uint64_t{1} << 32};
+
+// Maps `range` with `map` except the stack's guard page: start.S left it
+// unmapped so that an overflow faults, and a RAM bank or the device window
+// (which fills every unmapped page below 4 GiB) mapped whole would undo that.
+template <class Map>
+Res<void> around_guard(PhysRange range, Map map) {
+  MB_CHECK(map(range.before(stack_guard())));
+  return map(range.after(stack_guard()));
+}
 
 }  // namespace
 
@@ -35,7 +45,8 @@ Res<void> FirmwarePlatform::bring_up() {
   uart_ = find_uart(fdt, discovered.ok() ? &dt_ : nullptr);
 
   if (discovered.ok()) {
-    for (const PhysRange& bank : dt_.ram()) MB_CHECK(mmu_.map(bank, MemType::kNormal));
+    for (const PhysRange& bank : dt_.ram())
+      MB_CHECK(around_guard(bank, [&](PhysRange r) { return mmu_.map(r, MemType::kNormal); }));
     if (dt_.xen.present) {
       // Xen's pages that the loader maps (shared_info, grant frames) are
       // ordinary memory to Xen: map them cacheable like Linux does.
@@ -44,7 +55,7 @@ Res<void> FirmwarePlatform::bring_up() {
                         MemType::kNormal));
     }
   }
-  MB_CHECK(mmu_.fill_device(kDeviceWindow));
+  MB_CHECK(around_guard(kDeviceWindow, [&](PhysRange r) { return mmu_.fill_device(r); }));
   if (uart_.found) MB_CHECK(mmu_.fill_device(PhysRange{uart_.base, kPageSize}));
 
 #if defined(CONFIG_CONSOLE_PL011)

@@ -22,6 +22,7 @@ PhysRange between(const void* b, const void* e) { return PhysRange{at(b), at(e) 
 GuestPhys image_begin() { return at(__image_start); }
 GuestPhys image_end() { return at(__image_end); }
 PhysRange stack_region() { return between(__stack_region_start, __stack_region_end); }
+PhysRange stack_guard() { return PhysRange{stack_region().base, MB_STACK_GUARD_SIZE}; }
 // The heap's end is its start plus its size, not a symbol: the heap ends
 // more than 1 MiB past the code, out of reach of the tiny code model's ADR
 // (magicboot.ld.S asserts that __heap_end and __footprint_end agree).

@@ -196,12 +196,11 @@ bool IdentityMap::lookup(GuestPhys addr, MemType* type) const {
 
 void early_identity_map(GuestPhys dtb) {
   IdentityMap map(page_table_pool());
-  const PhysRange fp = footprint();
-  const PhysRange stack = stack_region();
-  bool ok = map.map_pages(fp.base.value, stack.base.value, MemType::kNormal, false) == IdentityMap::Status::kOk;
   // The guard page below the stack stays unmapped: an overflow faults.
-  ok = ok && map.map_pages(stack.base.value + MB_STACK_GUARD_SIZE, fp.end().value, MemType::kNormal,
-                           false) == IdentityMap::Status::kOk;
+  const PhysRange below = footprint().before(stack_guard()), above = footprint().after(stack_guard());
+  bool ok = map.map_pages(below.base.value, below.end().value, MemType::kNormal, false) == IdentityMap::Status::kOk;
+  ok = ok && map.map_pages(above.base.value, above.end().value, MemType::kNormal, false) ==
+                 IdentityMap::Status::kOk;
   if (uint32_t size = fdt_total_size_early(dtb); size != 0)
     ok = ok && map.map_pages(dtb.value, dtb.value + size, MemType::kNormal, false) ==
                    IdentityMap::Status::kOk;

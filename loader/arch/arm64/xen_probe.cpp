@@ -1,10 +1,10 @@
 #include "magicboot/loader/arch/arm64/xen_probe.h"
 
-#include "magicboot/format.h"
 #include <cstring>
 
 #include "boards/xen_arm64/board.h"
 #include "magicboot/config.h"
+#include "magicboot/format.h"
 #include "magicboot/hypercall/xen.h"
 #include "magicboot/loader/arch/arm64/sysreg.h"
 
@@ -23,8 +23,7 @@ bool classify(void* ctx, GuestPhys far, char* out, size_t len) {
     format_to(out, len, "magic page shared_info%s", r->removed ? " (removed before handover)" : "");
     return true;
   }
-  const PhysRange guard{r->loader.stack.base, kPageSize};
-  if (guard.contains(far)) return format_to(out, len, "the stack guard page (stack overflow)") > 0;
+  if (stack_guard().contains(far)) return format_to(out, len, "the stack guard page (stack overflow)") > 0;
   if (r->loader.stack.contains(far)) return format_to(out, len, "the loader stack") > 0;
   if (r->loader.heap.contains(far)) return format_to(out, len, "the loader heap") > 0;
   if (r->loader.image.contains(far)) return format_to(out, len, "the loader image") > 0;
@@ -69,6 +68,14 @@ void run_xen_probe(FirmwarePlatform& fw) {
   fw.faults().set_classifier(classify, &ranges);
   const bool want_fault = dt.bootargs != nullptr && strstr(dt.bootargs, "probe-fault") != nullptr;
   bool ok = true;
+
+  // The guard page below the stack must still fault once RAM is mapped.
+  if (dt.bootargs != nullptr && strstr(dt.bootargs, "probe-guard") != nullptr) {
+    const uintptr_t guard = static_cast<uintptr_t>(stack_guard().base.value);
+    print(con, "probe: reading the stack guard page at %#llx to test that it stays unmapped\n",
+          static_cast<unsigned long long>(guard));
+    (void)*reinterpret_cast<volatile uint64_t*>(guard);
+  }
 
   if (!dt.xen.present) {
     print(con, "xen: no hypervisor (no /hypervisor node): Xen steps skipped\n");

@@ -18,6 +18,7 @@ struct alignas(4096) PageTable {
 GuestPhys image_begin();  // the arm64 Image header
 GuestPhys image_end();    // end of code, data, bss and page tables (page aligned)
 PhysRange stack_region(); // guard page, main stack, exception stack
+PhysRange stack_guard();  // the guard page: never mapped, so that an overflow (or any access) faults
 PhysRange heap_region();  // the loader's arena
 PhysRange footprint();    // [image_begin, end of heap): image_size of the header
 
