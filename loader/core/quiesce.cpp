@@ -2,8 +2,8 @@
 // the loader's own books. The model's validator checks the same from Xen's
 // side; this is what the firmware can know by itself.
 #include <cstdarg>
-#include "magicboot/format.h"
 
+#include "magicboot/format.h"
 #include "steps.h"
 
 namespace mb::loader::steps {

@@ -1,7 +1,6 @@
 #include "magicboot/loader/report.h"
 
 #include "magicboot/format.h"
-
 #include "magicboot/print.h"
 
 namespace mb::loader {

@@ -1,6 +1,6 @@
-#include "magicboot/format.h"
 #include <cstring>
 
+#include "magicboot/format.h"
 #include "magicboot/loader/ledger.h"
 
 namespace mb::loader {

@@ -1,8 +1,8 @@
 #include "magicboot/loader/arch/arm64/consoles.h"
 
 #include <cstdarg>
-#include "magicboot/format.h"
 
+#include "magicboot/format.h"
 #include "magicboot/hypercall/xen.h"
 
 namespace mb::arm64 {

@@ -1,8 +1,8 @@
 #include "magicboot/loader/arch/arm64/exceptions.h"
 
 #include <cstdarg>
-#include "magicboot/format.h"
 
+#include "magicboot/format.h"
 #include "magicboot/loader/arch/arm64/sysreg.h"
 
 namespace mb::arm64 {
