@@ -1,5 +1,5 @@
-// snprintf for the loader: the printf subset its messages use, in ~1 KiB
-// of code (picolibc's integer vfprintf and its helpers are ~2.7 KiB).
+// snprintf for the loader: the printf subset its messages use, in ~1.9 KiB
+// of firmware code (picolibc's integer vfprintf and its helpers were ~2.7 KiB).
 // Same code in the firmware and on the host, held to glibc's output by
 // tests/unit/base/format_test.cpp.
 //
