@@ -17,6 +17,7 @@ static_assert(offsetof(xen_hvm_param_t, value) == 8);
 static_assert(sizeof(sched_shutdown_t) == 4);
 static_assert(sizeof(evtchn_alloc_unbound_t) == 8);
 static_assert(sizeof(evtchn_close_t) == 4);
+static_assert(sizeof(evtchn_send_t) == 4);
 static_assert(sizeof(evtchn_status_t) == 24);
 static_assert(sizeof(gnttab_query_size_t) == 16);
 static_assert(sizeof(gnttab_setup_table_t) == 24);
@@ -38,3 +39,11 @@ static_assert(GUEST_GNTTAB_BASE == 0x38000000 && GUEST_GNTTAB_SIZE == 0x01000000
 static_assert(GUEST_MAGIC_BASE == 0x39000000 && GUEST_MAGIC_SIZE == 0x01000000);
 static_assert(GUEST_RAM0_BASE == 0x40000000 && GUEST_RAM0_SIZE == 0xc0000000);
 static_assert(HVM_NR_PARAMS == 39 && HVM_PARAM_SHARED_INFO_PFN == 39);
+
+// The PV console ring (io/console.h): the frontend writes out[] and out_prod,
+// the backend (xenconsoled) out_cons. Indices are free-running 32-bit counts.
+static_assert(sizeof(XENCONS_RING_IDX) == 4);
+static_assert(offsetof(struct xencons_interface, in) == 0);
+static_assert(offsetof(struct xencons_interface, out) == 1024);
+static_assert(offsetof(struct xencons_interface, out_cons) == 3080);
+static_assert(offsetof(struct xencons_interface, out_prod) == 3084);

@@ -71,6 +71,10 @@ XenResult<Unit> shutdown(Hypercalls& h, unsigned reason) {
   return checked(h.call(__HYPERVISOR_sched_op, SCHEDOP_shutdown, ptr(&s), 0, 0, 0));
 }
 
+XenResult<Unit> sched_yield(Hypercalls& h) {
+  return checked(h.call(__HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0, 0, 0));
+}
+
 XenResult<evtchn_port_t> evtchn_alloc_unbound(Hypercalls& h, domid_t remote) {
   evtchn_alloc_unbound_t a{};
   a.dom = DOMID_SELF;
@@ -83,6 +87,12 @@ XenResult<Unit> evtchn_close(Hypercalls& h, evtchn_port_t port) {
   evtchn_close_t c{};
   c.port = port;
   return checked(h.call(__HYPERVISOR_event_channel_op, EVTCHNOP_close, ptr(&c), 0, 0, 0));
+}
+
+XenResult<Unit> evtchn_send(Hypercalls& h, evtchn_port_t port) {
+  evtchn_send_t e{};
+  e.port = port;
+  return checked(h.call(__HYPERVISOR_event_channel_op, EVTCHNOP_send, ptr(&e), 0, 0, 0));
 }
 
 XenResult<evtchn_status_t> evtchn_status(Hypercalls& h, evtchn_port_t port) {

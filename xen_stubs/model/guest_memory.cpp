@@ -83,10 +83,13 @@ Res<void> AccessorMemory::write(GuestPhys dst, const void* src, size_t len) {
   MB_CHECK(check(dst, len, true));
   const auto* in = static_cast<const uint8_t*>(src);
   for_each_piece(m_.p2m, dst, len, [&](uint64_t mfn, uint64_t off, uint64_t n, uint64_t at) {
+    m_.note_write(mfn, off, n);
     m_.store.write(mfn, off, in + at, n);
   });
   return {};
 }
+
+void AccessorMemory::barrier() { m_.ring_unfenced = false; }
 
 Res<void> AccessorMemory::fill(GuestPhys dst, uint8_t byte, size_t len) {
   MB_CHECK(check(dst, len, true));

@@ -223,10 +223,24 @@ long evtchn_op(Impl& m, uint64_t cmd, uint64_t arg) {
       // Xen keeps the port even when it cannot tell the guest which it is.
       return put(arg, a) ? kOk : EFAULT_;
     }
+    case EVTCHNOP_send: {
+      // Xen's evtchn_send: an interdomain port wakes the other end, an
+      // unbound one swallows the event, anything else is -EINVAL.
+      evtchn_send_t s;
+      if (!get(s, arg)) return EFAULT_;
+      if (s.port >= m.ports.size()) return EINVAL_;
+      PortState st = m.ports[s.port].state;
+      if (st != PortState::kInterdomain && st != PortState::kUnbound) return EINVAL_;
+      ++m.notifies[s.port];
+      if (st == PortState::kInterdomain && m.params[HVM_PARAM_CONSOLE_EVTCHN] == s.port) m.drain_console();
+      return kOk;
+    }
     case EVTCHNOP_close: {
       evtchn_close_t c;
       if (!get(c, arg)) return EFAULT_;
-      if (c.port >= m.ports.size() || m.ports[c.port].state != PortState::kUnbound) return EINVAL_;
+      if (c.port >= m.ports.size() ||
+          (m.ports[c.port].state != PortState::kUnbound && m.ports[c.port].state != PortState::kInterdomain))
+        return EINVAL_;
       m.ports[c.port] = Port{};
       return kOk;
     }
@@ -241,6 +255,9 @@ long evtchn_op(Impl& m, uint64_t cmd, uint64_t arg) {
       if (p.state == PortState::kUnbound) {
         s.status = EVTCHNSTAT_unbound;
         s.u.unbound.dom = p.remote;
+      } else if (p.state == PortState::kInterdomain) {
+        s.status = EVTCHNSTAT_interdomain;
+        s.u.interdomain.dom = p.remote;
       } else {
         s.status = EVTCHNSTAT_closed;
       }

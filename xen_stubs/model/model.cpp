@@ -73,19 +73,20 @@ Model::Impl::Impl(const DomainConfig& c) : config(c) {
   store.write(shared_info_mfn, 0, &si, sizeof si);
 
   if (config.kind == DomainKind::kXl) {
-    // The toolstack populates the console and xenstore pages as guest pages
-    // and binds a port for each, waiting for dom0.
-    for (unsigned off : {board::kMagicConsole, board::kMagicXenstore}) {
+    // The toolstack (xg_dom_arm.c) populates the magic pages as guest pages
+    // and binds an interdomain port to dom0 for xenstore and the console.
+    for (unsigned off = 0; off < kXlMagicPagesPopulated; ++off) {
       uint64_t mfn = frames.allocate(1, PageType::kMagic, Owner::kGuest);
       p2m.map(Model::magic_gfn(off).value, 1, mfn, PageType::kMagic, Owner::kGuest);
+      if (off == board::kMagicConsole) console_mfn = mfn;
       ++tot_pages;
     }
     params[HVM_PARAM_CONSOLE_PFN] = Model::magic_gfn(board::kMagicConsole).value;
     params[HVM_PARAM_STORE_PFN] = Model::magic_gfn(board::kMagicXenstore).value;
     params[HVM_PARAM_CONSOLE_EVTCHN] = kXlConsolePort;
     params[HVM_PARAM_STORE_EVTCHN] = kXlStorePort;
-    ports[kXlConsolePort] = Port{PortState::kUnbound, 0};
-    ports[kXlStorePort] = Port{PortState::kUnbound, 0};
+    ports[kXlConsolePort] = Port{PortState::kInterdomain, 0};
+    ports[kXlStorePort] = Port{PortState::kInterdomain, 0};
     max_pages = ram_pages + kXlSlackPages;
   } else {
     max_pages = ram_pages;  // dom0less: exactly the memory size
@@ -185,7 +186,7 @@ void Model::tick() {
   xen_ulong_t pending[sizeof(xen_ulong_t) * 8] = {};
   xen_ulong_t sel = 0;
   for (size_t p = 1; p < m.ports.size() && p < EVTCHN_2L_NR_CHANNELS; ++p) {
-    if (m.ports[p].state != PortState::kUnbound) continue;
+    if (m.ports[p].state != PortState::kUnbound && m.ports[p].state != PortState::kInterdomain) continue;
     pending[p / 64] |= xen_ulong_t{1} << (p % 64);
     sel |= xen_ulong_t{1} << (p / 64);
   }
@@ -275,19 +276,64 @@ uint64_t Model::leaked_pages() const { return impl_->leaked; }
 std::vector<Fault> Model::faults() const { return impl_->faults; }
 size_t Model::touched_pages() const { return impl_->store.materialised(); }
 
+namespace {
+bool is_bound(const Port& p) { return p.state == PortState::kUnbound || p.state == PortState::kInterdomain; }
+}  // namespace
+
 unsigned Model::bound_evtchns() const {
-  return static_cast<unsigned>(std::count_if(impl_->ports.begin(), impl_->ports.end(),
-                                             [](const Port& p) { return p.state == PortState::kUnbound; }));
+  return static_cast<unsigned>(std::count_if(impl_->ports.begin(), impl_->ports.end(), is_bound));
 }
 
 std::vector<uint32_t> Model::bound_ports() const {
   std::vector<uint32_t> out;
   for (size_t p = 0; p < impl_->ports.size(); ++p)
-    if (impl_->ports[p].state == PortState::kUnbound) out.push_back(static_cast<uint32_t>(p));
+    if (is_bound(impl_->ports[p])) out.push_back(static_cast<uint32_t>(p));
   return out;
 }
 
 const std::string& Model::console_output() const { return impl_->console; }
+const std::string& Model::pv_console_output() const { return impl_->pv_console; }
+const std::vector<std::string>& Model::ring_protocol_errors() const { return impl_->ring_errors; }
+uint64_t Model::notifies(uint32_t port) const {
+  auto it = impl_->notifies.find(port);
+  return it == impl_->notifies.end() ? 0 : it->second;
+}
+
+// --- xl's PV console backend --------------------------------------------------
+
+namespace {
+using Ring = xencons_interface;
+constexpr uint64_t kOutProd = offsetof(Ring, out_prod);
+constexpr uint64_t kOutCons = offsetof(Ring, out_cons);
+constexpr uint64_t kOut = offsetof(Ring, out);
+constexpr uint32_t kOutSize = sizeof(Ring::out);
+}  // namespace
+
+void Model::Impl::note_write(uint64_t mfn, uint64_t offset, uint64_t len) {
+  if (console_mfn == 0 || mfn != console_mfn) return;
+  uint64_t end = offset + len;
+  if (offset < kOutProd + sizeof(uint32_t) && end > kOutProd && ring_unfenced)
+    ring_errors.push_back("out_prod written while ring text written before it is not yet ordered by a barrier");
+  if (offset < kOut + kOutSize && end > kOut) ring_unfenced = true;
+}
+
+void Model::Impl::drain_console() {
+  if (console_mfn == 0 || !config.console_backend) return;
+  uint32_t cons = 0, prod = 0;
+  store.read(console_mfn, kOutCons, &cons, sizeof cons);
+  store.read(console_mfn, kOutProd, &prod, sizeof prod);
+  if (prod - cons > kOutSize) {
+    ring_errors.push_back("out_prod " + std::to_string(prod) + " is more than a ring ahead of out_cons " +
+                          std::to_string(cons));
+    return;
+  }
+  for (; cons != prod; ++cons) {
+    char c = 0;
+    store.read(console_mfn, kOut + (cons & (kOutSize - 1)), &c, 1);
+    pv_console.push_back(c);
+  }
+  store.write(console_mfn, kOutCons, &cons, sizeof cons);
+}
 std::optional<unsigned> Model::shutdown_reason() const { return impl_->shutdown; }
 uint64_t Model::ticks() const { return impl_->ticks; }
 

@@ -51,6 +51,7 @@ class AccessorMemory final : public GuestMemory {
   Res<void> copy(GuestPhys dst, GuestPhys src, size_t len) override;
   Res<void> fill(GuestPhys dst, uint8_t byte, size_t len) override;
   Res<const uint8_t*> view(GuestPhys base, size_t len) override;
+  void barrier() override;
 
  private:
   // Whole-range check before any byte moves: a fault anywhere means nothing
@@ -61,7 +62,7 @@ class AccessorMemory final : public GuestMemory {
   std::deque<std::vector<uint8_t>> views_;  // each valid while we live
 };
 
-enum class PortState : uint8_t { kFree, kReserved, kUnbound };
+enum class PortState : uint8_t { kFree, kReserved, kUnbound, kInterdomain };
 struct Port {
   PortState state = PortState::kFree;
   domid_t remote = 0;
@@ -99,6 +100,16 @@ struct Model::Impl {
   std::array<uint64_t, HVM_NR_PARAMS + 1> params{};
   std::vector<Port> ports;  // valid ports: grows by 64 like Xen's buckets
   std::string console;
+  // --- xl's PV console: the ring page and its backend ------------------------
+  uint64_t console_mfn = 0;  // 0: the domain has no PV console
+  std::string pv_console;
+  std::vector<std::string> ring_errors;
+  bool ring_unfenced = false;  // ring text written since the last barrier
+  std::map<uint32_t, uint64_t> notifies;
+  // The guest wrote [offset, +len) of machine page `mfn`.
+  void note_write(uint64_t mfn, uint64_t offset, uint64_t len);
+  // xenconsoled's turn: take what the ring holds, advance out_cons.
+  void drain_console();
   std::optional<unsigned> shutdown;
   uint64_t ticks = 0;
   uint64_t now_ns = 0;

@@ -50,6 +50,21 @@ class GuestMemory {
                   static_cast<unsigned long long>(base.value), len);
   }
 
+  // Memory shared with another agent (a ring page a backend in another
+  // domain reads while we write): single-copy atomic 32-bit accesses of
+  // an index (`at` 4-byte aligned), and a full barrier that orders this
+  // object's earlier accesses before its later ones as the other agent
+  // sees them. By default, for memories no other agent sees, plain copies
+  // and no barrier; the firmware uses 32-bit loads/stores and `dmb ish`,
+  // the model records the barriers to check a ring protocol's order.
+  virtual Res<uint32_t> load32(GuestPhys at) {
+    uint32_t v = 0;
+    MB_CHECK(read(at, &v, sizeof v));
+    return v;
+  }
+  virtual Res<void> store32(GuestPhys at, uint32_t v) { return write(at, &v, sizeof v); }
+  virtual void barrier() {}
+
  protected:
   ~GuestMemory() = default;
 };

@@ -43,4 +43,18 @@ Res<uint8_t*> IdentityMemory::writable(GuestPhys base, size_t len) {
   return static_cast<uint8_t*>(ptr(base));
 }
 
+Res<uint32_t> IdentityMemory::load32(GuestPhys at) {
+  return *static_cast<const volatile uint32_t*>(ptr(at));
+}
+
+Res<void> IdentityMemory::store32(GuestPhys at, uint32_t v) {
+  *static_cast<volatile uint32_t*>(ptr(at)) = v;
+  return {};
+}
+
+// Inner shareable: Xen and the other domains' vCPUs are in the same inner
+// shareable domain as ours, and the shared pages are mapped Normal WB there
+// as here, so no cache maintenance is needed -- only order.
+void IdentityMemory::barrier() { asm volatile("dmb ish" ::: "memory"); }
+
 }  // namespace mb::arm64

@@ -34,10 +34,15 @@ XenResult<Unit> set_param(Hypercalls& h, uint32_t index, uint64_t value);
 XenResult<uint64_t> console_write(Hypercalls& h, const char* s, size_t len);
 // SCHEDOP_shutdown with SHUTDOWN_* reason. Returns only if Xen refuses.
 XenResult<Unit> shutdown(Hypercalls& h, unsigned reason);
+// SCHEDOP_yield: lets another vCPU (a backend in dom0) run.
+XenResult<Unit> sched_yield(Hypercalls& h);
 
 // EVTCHNOP_alloc_unbound: a new port that `remote` may bind to.
 XenResult<evtchn_port_t> evtchn_alloc_unbound(Hypercalls& h, domid_t remote);
 XenResult<Unit> evtchn_close(Hypercalls& h, evtchn_port_t port);
+// EVTCHNOP_send: notify the other end of `port`. EINVAL for a port that is
+// free or not ours; a port with no other end yet takes it silently.
+XenResult<Unit> evtchn_send(Hypercalls& h, evtchn_port_t port);
 XenResult<evtchn_status_t> evtchn_status(Hypercalls& h, evtchn_port_t port);
 
 struct GrantTableSize {

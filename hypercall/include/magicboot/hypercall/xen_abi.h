@@ -25,6 +25,7 @@
 #include <xen/grant_table.h>
 #include <xen/hvm/hvm_op.h>
 #include <xen/hvm/params.h>
+#include <xen/io/console.h>
 #include <xen/memory.h>
 #include <xen/sched.h>
 #include <xen/vcpu.h>

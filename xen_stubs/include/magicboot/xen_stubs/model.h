@@ -68,14 +68,20 @@ struct DomainConfig {
   unsigned vcpus = 1;
   uint32_t xen_version = 0x40011;  // 4.17
   uint32_t grant_frames = 1;       // initial; max is 64
+  // xl: dom0's xenconsoled, which drains the PV console ring each time the
+  // guest signals its event channel. Off: nobody reads the ring.
+  bool console_backend = true;
 };
 
-// xl-like domains: the toolstack allows this many pages above what it
-// populated (RAM + console + xenstore), so a refill can succeed.
+// xl-like domains, as measured under Debian's Xen 4.17 toolstack (see
+// xen_stubs/README.md): max_pages is the memory size plus libxl's
+// LIBXL_MAXMEM_CONSTANT (1 MiB), so a refill can succeed; the toolstack
+// populates the four magic pages (console, xenstore, memaccess, vuart) and
+// binds one interdomain port to dom0 for xenstore, then one for the console.
 inline constexpr uint64_t kXlSlackPages = 256;
-// Ports the xl-like toolstack binds for the console and xenstore.
-inline constexpr uint32_t kXlConsolePort = 1;
-inline constexpr uint32_t kXlStorePort = 2;
+inline constexpr unsigned kXlMagicPagesPopulated = 4;
+inline constexpr uint32_t kXlStorePort = 1;
+inline constexpr uint32_t kXlConsolePort = 2;
 inline constexpr uint32_t kMaxGrantFrames = 64;
 // Where the model's machine frames start: far from any GFN, so a GFN used as
 // an MFN (or the reverse) never looks right by accident.
@@ -173,6 +179,14 @@ class Model {
   std::vector<uint32_t> bound_ports() const;
   // Everything written with console_io(CONSOLEIO_write), in order.
   const std::string& console_output() const;
+  // What xl's console backend has read from the PV console ring so far.
+  const std::string& pv_console_output() const;
+  // Breaches of the PV console ring protocol seen from the backend's side
+  // (out_prod published over text not yet fenced by a barrier, indices
+  // that claim more than the ring holds), one line each.
+  const std::vector<std::string>& ring_protocol_errors() const;
+  // Event channel notifications the guest sent, per port.
+  uint64_t notifies(uint32_t port) const;
   // The SCHEDOP_shutdown reason, once the guest asked.
   std::optional<unsigned> shutdown_reason() const;
   // Xen's tick count so far.

@@ -16,6 +16,9 @@ class IdentityMemory final : public GuestMemory {
   Res<void> fill(GuestPhys dst, uint8_t byte, size_t len) override;
   Res<const uint8_t*> view(GuestPhys base, size_t len) override;
   Res<uint8_t*> writable(GuestPhys base, size_t len) override;
+  Res<uint32_t> load32(GuestPhys at) override;
+  Res<void> store32(GuestPhys at, uint32_t v) override;
+  void barrier() override;
 };
 
 }  // namespace mb::arm64

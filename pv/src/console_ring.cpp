@@ -1,0 +1,114 @@
+#include "magicboot/pv/console_ring.h"
+
+#include <cstring>
+
+#include "magicboot/hypercall/xen.h"
+
+namespace mb::pv {
+namespace {
+
+using Ring = xencons_interface;
+constexpr uint32_t kOutSize = sizeof(Ring::out);
+static_assert((kOutSize & (kOutSize - 1)) == 0, "the ring index masks with size - 1");
+
+GuestPhys field(ConsoleRingPlace p, size_t offset) { return GuestPhys{p.gfn.value * kPageSize + offset}; }
+
+}  // namespace
+
+Res<ConsoleRingPlace> find_console_ring(Hypercalls& h, PhysRange magic, std::span<const PhysRange> ram) {
+  auto pfn = xen::get_param(h, HVM_PARAM_CONSOLE_PFN);
+  auto port = xen::get_param(h, HVM_PARAM_CONSOLE_EVTCHN);
+  if (!pfn.ok() || !port.ok() || *pfn == 0 || *port == 0)
+    return MB_ERR(ErrorCode::kUnsupported, "console-ring-none",
+                  "no PV console: HVM_PARAM_CONSOLE_PFN %#llx, CONSOLE_EVTCHN %llu",
+                  pfn.ok() ? (unsigned long long)*pfn : 0ull, port.ok() ? (unsigned long long)*port : 0ull);
+  PhysRange page = range_of_pages(Gfn{*pfn}, 1);
+  bool in_ram = false;
+  for (const PhysRange& bank : ram) in_ram = in_ram || bank.overlaps(page);
+  if (!magic.contains(page) || in_ram)
+    return MB_ERR(ErrorCode::kBadInput, "console-ring-placement",
+                  "console ring PFN %#llx is %s: not written", (unsigned long long)*pfn,
+                  in_ram ? "in RAM" : "outside GUEST_MAGIC");
+  if (*port > UINT32_MAX)
+    return MB_ERR(ErrorCode::kBadInput, "console-ring-placement", "console event channel %llu is not a port",
+                  (unsigned long long)*port);
+  return ConsoleRingPlace{Gfn{*pfn}, static_cast<uint32_t>(*port)};
+}
+
+void ConsoleRing::write(const char* s, size_t len) {
+  while (len > 0) {
+    size_t n = 0;
+    bool line = false;
+    while (n < len && buffered_ + n < sizeof buf_) {
+      if (s[n++] == '\n') {
+        line = true;
+        break;
+      }
+    }
+    std::memcpy(buf_ + buffered_, s, n);
+    buffered_ += n;
+    s += n;
+    len -= n;
+    if (line || buffered_ == sizeof buf_) flush();
+  }
+}
+
+void ConsoleRing::flush() {
+  if (buffered_ == 0) return;
+  publish(buf_, buffered_);
+  buffered_ = 0;
+}
+
+bool ConsoleRing::room(uint32_t& prod, uint32_t& free) {
+  auto cons = mem_.load32(field(place_, offsetof(Ring, out_cons)));
+  auto p = mem_.load32(field(place_, offsetof(Ring, out_prod)));
+  if (!cons.ok() || !p.ok()) return false;
+  // The indices before the slots: what the backend consumed is read before
+  // we overwrite it.
+  mem_.barrier();
+  uint32_t used = *p - *cons;
+  if (used > kOutSize) return false;
+  prod = *p;
+  free = kOutSize - used;
+  return true;
+}
+
+void ConsoleRing::publish(const char* s, size_t len) {
+  unsigned yields = 0;
+  while (len > 0 && !broken_) {
+    uint32_t prod = 0, free = 0;
+    if (!room(prod, free)) {
+      broken_ = true;
+      break;
+    }
+    if (free == 0) {
+      if (stalled_ || yields == max_yields_) {
+        stalled_ = true;
+        break;
+      }
+      ++yields;
+      (void)xen::sched_yield(h_);
+      continue;
+    }
+    stalled_ = false;
+    uint32_t n = len < free ? static_cast<uint32_t>(len) : free;
+    uint32_t at = prod & (kOutSize - 1);
+    uint32_t first = n < kOutSize - at ? n : kOutSize - at;
+    bool ok = mem_.write(field(place_, offsetof(Ring, out) + at), s, first).ok() &&
+              mem_.write(field(place_, offsetof(Ring, out)), s + first, n - first).ok();
+    // The text before the index that publishes it.
+    mem_.barrier();
+    if (!ok || !mem_.store32(field(place_, offsetof(Ring, out_prod)), prod + n).ok()) {
+      broken_ = true;
+      break;
+    }
+    (void)xen::evtchn_send(h_, place_.port);
+    ++notifies_;
+    published_ += n;
+    s += n;
+    len -= n;
+  }
+  dropped_ += len;
+}
+
+}  // namespace mb::pv
