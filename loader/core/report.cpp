@@ -45,6 +45,18 @@ void json_string(Console& c, const char* s) {
   c.write("\"", 1);
 }
 
+// The pages of GUEST_MAGIC the domain uses, each with its owner: under xl
+// the toolstack's console and xenstore rings (magicboot writes only the
+// console's, as a console; xenstore's it never touches), and ours.
+void magic_pages(Console& c, const XenSession& x, PhysRange magic) {
+  auto page = [&](uint64_t pfn, const char* what) {
+    if (pfn != 0 && magic.contains(range_of_pages(Gfn{pfn}, 1))) print(c, "      pfn %#llx %s\n", (ull)pfn, what);
+  };
+  page(x.pfns.console_pfn, "console ring (toolstack's; magicboot's PV console writes it)");
+  page(x.pfns.store_pfn, "xenstore ring (toolstack's; not touched)");
+  if (x.slot_found) page(x.slot.gfn.value, x.removed ? "shared_info (magicboot's; removed)" : "shared_info (magicboot's)");
+}
+
 }  // namespace
 
 void print_report(Console& c, const BootReport& r) {
@@ -73,6 +85,7 @@ void print_report(Console& c, const BootReport& r) {
     char line[128];
     format_ledger_range(line, sizeof line, lr);
     print(c, "  %s\n", line);
+    if (lr.type == RangeType::kMagic) magic_pages(c, x, lr.range);
   }
   print(c, "  stages (counter ticks):");
   for (unsigned i = 0; i < kStageCount; ++i)

@@ -118,6 +118,11 @@ TEST_P(CleanBoot, HandsOverCleanWithThePayloadInPlace) {
   EXPECT_EQ(r.faults_before_jump, 0u) << describe(r);
   EXPECT_STREQ(rep.verdict(), "clean");
 
+  // xl: everything printed also went through the PV console ring, whole and
+  // in order, as xl's console backend read it; dom0less has no ring.
+  EXPECT_TRUE(r.ring_errors.empty()) << r.ring_errors.front();
+  EXPECT_EQ(r.pv_console, c.domain == model::DomainKind::kXl ? r.console : "");
+
   // shared_info: mapped in GUEST_MAGIC while loading, removed before the jump.
   const Gfn magic_first = xa::kMagic.base.gfn();
   const Gfn expected = c.param ? magic_first + model::DomainConfig{}.shared_info_magic_offset

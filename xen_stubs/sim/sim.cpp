@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 
 #include "boards/xen_arm64/board.h"
 #include "guest_dt.h"
 #include "magicboot/config.h"
 #include "magicboot/loader/dt.h"
+#include "magicboot/pv/console_ring.h"
 #include "sim_platform.h"
 
 namespace mb::sim {
@@ -138,6 +140,11 @@ SimResult run_sim(const SimOptions& o, const SimInspector& inspect) {
   }
 
   CapturedConsole console;
+  std::optional<pv::ConsoleRing> ring;
+  if (auto place = pv::find_console_ring(m.hypercalls(), xa::kMagic, ram); place.ok()) {
+    ring.emplace(m.hypercalls(), m.memory("loader"), *place);
+    console.ring = &*ring;
+  }
   RecordingCpu cpu;
   StderrProgress progress;
   Platform p{m.hypercalls(), m.memory("loader"), console, cpu, kLoaderLayout};
@@ -151,7 +158,10 @@ SimResult run_sim(const SimOptions& o, const SimInspector& inspect) {
   opts.progress = o.progress ? &progress : nullptr;
 
   auto booted = loader::boot(p, layout->dtb, arena, opts, res.report);
+  if (ring) ring->flush();
   res.console = console.text;
+  res.pv_console = m.pv_console_output();
+  res.ring_errors = m.ring_protocol_errors();
   res.handover_json = extract_json(console.text);
   res.faults_before_jump = m.faults().size();
   // Now, before the next stage writes over the released incoming DT.

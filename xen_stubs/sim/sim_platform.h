@@ -12,10 +12,16 @@
 
 namespace mb::sim {
 
+// What the loader printed, kept whole; and, in an xl domain, also written to
+// the PV console ring as the firmware does, for the model's backend to read.
 class CapturedConsole final : public Console {
  public:
-  void write(const char* s, size_t len) override { text.append(s, len); }
+  void write(const char* s, size_t len) override {
+    text.append(s, len);
+    if (ring) ring->write(s, len);
+  }
   std::string text;
+  Console* ring = nullptr;
 };
 
 class RecordingCpu final : public Cpu {

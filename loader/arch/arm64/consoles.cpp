@@ -59,33 +59,44 @@ void XenConsoleIo::write(const char* s, size_t len) {
   }
 }
 
+void FirmwareConsole::write_others(const char* s, size_t len) {
+  if (pl011_on_) pl011_.write(s, len);
+  if (io_on_) xen_.write(s, len);
+}
+
 void FirmwareConsole::write(const char* s, size_t len) {
-  switch (kind_) {
-    case Kind::kPl011:
-      pl011_.write(s, len);
-      break;
-    case Kind::kXenConsoleIo:
-      xen_.write(s, len);
-      break;
-    case Kind::kNone:
-      break;
+  write_others(s, len);
+  if (!ring_) return;
+  ring_->write(s, len);
+  if (ring_->stalled() && !stall_told_) {
+    stall_told_ = true;
+    char line[160];
+    int n = format_to(line, sizeof line,
+                      "magicboot: PV console ring pfn %#llx: full and unread after %u yields; its output is "
+                      "dropped\n",
+                      static_cast<unsigned long long>(ring_->place().gfn.value), pv::ConsoleRing::kDefaultMaxYields);
+    // Nobody else to tell: console_io, even if Xen may refuse it.
+    if (!pl011_on_ && !io_on_) xen_.write(line, static_cast<size_t>(n));
+    write_others(line, static_cast<size_t>(n));
   }
+}
+
+void FirmwareConsole::flush() {
+  if (ring_) ring_->flush();
 }
 
 const char* FirmwareConsole::describe(char* buf, size_t len) const {
-  switch (kind_) {
-    case Kind::kPl011:
-      format_to(buf, len, "pl011@%#llx", static_cast<unsigned long long>(pl011_.base().value));
-      break;
-    case Kind::kXenConsoleIo:
-      format_to(buf, len, "xen console_io");
-      break;
-    case Kind::kNone:
-      format_to(buf, len, "none");
-      break;
-  }
+  using ull = unsigned long long;
+  size_t at = 0;
+  auto room = [&] { return at < len ? len - at : 0; };
+  auto sep = [&] { return at ? " + " : ""; };
+  format_to(buf, len, "none");
+  if (pl011_on_) at += static_cast<size_t>(format_to(buf + at, room(), "%spl011@%#llx", sep(), ull(pl011_.base().value)));
+  if (ring_ && room())
+    at += static_cast<size_t>(format_to(buf + at, room(), "%sxen-pv ring pfn %#llx evtchn %u", sep(),
+                                        ull(ring_->place().gfn.value), ring_->place().port));
+  if (io_on_ && room()) format_to(buf + at, room(), "%sxen console_io", sep());
   return buf;
 }
-
 
 }  // namespace mb::arm64

@@ -33,10 +33,11 @@ void describe(FirmwarePlatform& fw) {
   Console& con = fw.console();
   const loader::DiscoveredDt& dt = fw.dt();
   using ull = unsigned long long;
-  char what[40];
+  char what[112];
   print(con, "dt %#llx (%u bytes); console %s%s; mmu %zu/%zu tables, %u-bit PA\n", ull(fw.dtb().value),
         fw.dtb_size(), fw.console().describe(what, sizeof what), fw.uart().from_stdout_path ? " (stdout-path)" : "",
         fw.mmu().tables_used(), fw.mmu().tables_capacity(), fw.mmu().pa_bits());
+  if (const Error* e = fw.ring_refused()) print(con, "console: PV ring not used: %s: %s\n", e->check, e->detail);
   for (const PhysRange& bank : dt.ram())
     print(con, "ram %#llx-%#llx (%llu MiB)\n", ull(bank.base.value), ull(bank.end().value), ull(bank.size >> 20));
   if (!dt.payload.empty())

@@ -27,7 +27,7 @@ FirmwarePlatform::FirmwarePlatform(GuestPhys dtb, unsigned entry_el, uint64_t en
     : dtb_(dtb),
       entry_el_(entry_el),
       entry_counter_(entry_counter),
-      console_(hyp_),
+      console_(hyp_, mem_),
       cpu_(footprint()),
       mmu_(page_table_pool()),
       faults_(console_) {}
@@ -61,9 +61,17 @@ Res<void> FirmwarePlatform::bring_up() {
 #if defined(CONFIG_CONSOLE_PL011)
   if (uart_.found) console_.use_pl011(uart_.base, uart_.sbsa);
 #endif
+#if defined(CONFIG_CONSOLE_XEN_PV)
+  // The ring lies in GUEST_MAGIC, which is mapped Normal write-back above,
+  // as dom0's xenconsoled maps it: no cache maintenance, only barriers.
+  if (discovered.ok() && dt_.xen.present) {
+    auto ring = pv::find_console_ring(hyp_, boards::xen_arm64::kMagic, dt_.ram());
+    if (ring.ok()) console_.use_pv_ring(*ring);
+    else if (ring.error().code != ErrorCode::kUnsupported) ring_refused_ = ring.error();
+  }
+#endif
 #if defined(CONFIG_CONSOLE_XEN)
-  if (console_.kind() == FirmwareConsole::Kind::kNone && discovered.ok() && dt_.xen.present)
-    console_.use_xen_console_io();
+  if (discovered.ok() && dt_.xen.present) console_.use_xen_console_io_if_alone();
 #endif
   if (!discovered.ok())  // discover() sees a buffer; the user needs the guest address
     return MB_ERR(discovered.error().code, discovered.error().check, "DT at %#llx: %s",

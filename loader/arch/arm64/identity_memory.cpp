@@ -44,7 +44,8 @@ Res<uint8_t*> IdentityMemory::writable(GuestPhys base, size_t len) {
 }
 
 Res<uint32_t> IdentityMemory::load32(GuestPhys at) {
-  return *static_cast<const volatile uint32_t*>(ptr(at));
+  uint32_t v = *static_cast<const volatile uint32_t*>(ptr(at));
+  return v;
 }
 
 Res<void> IdentityMemory::store32(GuestPhys at, uint32_t v) {

@@ -52,6 +52,10 @@ struct SimResult {
   bool jumped = false;
   Error error{};                 // when the loader refused to boot
   std::string console;           // everything the loader printed
+  // xl: what the console backend read from the PV console ring (the same
+  // text, when the ring works), and breaches of the ring protocol it saw.
+  std::string pv_console;
+  std::vector<std::string> ring_errors;
   std::string handover_json;     // the MAGICBOOT-HANDOVER object (without the prefix)
   // The report's strings (fit_config, bootargs, the DT's stdout-path) point
   // into guest memory, which dies with the model when run_sim returns: they

@@ -4,11 +4,17 @@
 //    no set-up: whoever started us already configured the UART.
 //  - XenConsoleIo: HYPERVISOR_console_io(CONSOLEIO_write), for a Xen guest
 //    without a UART.
-//  - FirmwareConsole: whichever of those the DT selects, or none.
+//  - pv::ConsoleRing: the PV console ring of an xl guest (pv/).
+//  - FirmwareConsole: every console the domain has -- the PV ring when the
+//    params give one and the UART from the DT, both at once; console_io only
+//    when there is neither -- or none.
 #pragma once
+
+#include <optional>
 
 #include "magicboot/platform.h"
 #include "magicboot/print.h"  // mb::print, the one printf to a Console
+#include "magicboot/pv/console_ring.h"
 
 namespace mb::arm64 {
 
@@ -42,23 +48,35 @@ class XenConsoleIo final : public Console {
 
 class FirmwareConsole final : public Console {
  public:
-  enum class Kind : uint8_t { kNone, kPl011, kXenConsoleIo };
-
-  explicit FirmwareConsole(Hypercalls& hyp) : pl011_(GuestPhys{0}), xen_(hyp) {}
+  FirmwareConsole(Hypercalls& hyp, GuestMemory& mem) : hyp_(hyp), mem_(mem), pl011_(GuestPhys{0}), xen_(hyp) {}
   void use_pl011(GuestPhys base, bool sbsa) {
     pl011_ = Pl011Console(base, sbsa);
-    kind_ = Kind::kPl011;
+    pl011_on_ = true;
   }
-  void use_xen_console_io() { kind_ = Kind::kXenConsoleIo; }
+  void use_pv_ring(pv::ConsoleRingPlace place) { ring_.emplace(hyp_, mem_, place); }
+  // The last resort: only when no other console was chosen.
+  void use_xen_console_io_if_alone() { io_on_ = !pl011_on_ && !ring_; }
+  // To every console chosen. When the PV ring stalls (nobody reads it) the
+  // others say so, once.
   void write(const char* s, size_t len) override;
+  // The PV ring's unfinished line, e.g. before the jump.
+  void flush();
 
-  Kind kind() const { return kind_; }
-  const char* describe(char* buf, size_t len) const;  // "pl011@0x9000000"
+  bool any() const { return pl011_on_ || ring_ || io_on_; }
+  // "pl011@0x22000000 + xen-pv ring pfn 0x39000 evtchn 2", or "none".
+  const char* describe(char* buf, size_t len) const;
+  const pv::ConsoleRing* ring() const { return ring_ ? &*ring_ : nullptr; }
 
  private:
-  Kind kind_ = Kind::kNone;
+  void write_others(const char* s, size_t len);
+  Hypercalls& hyp_;
+  GuestMemory& mem_;
+  bool pl011_on_ = false;
+  bool io_on_ = false;
+  bool stall_told_ = false;
   Pl011Console pl011_;
   XenConsoleIo xen_;
+  std::optional<pv::ConsoleRing> ring_;
 };
 
 }  // namespace mb::arm64

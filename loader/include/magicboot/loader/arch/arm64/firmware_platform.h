@@ -40,6 +40,9 @@ class FirmwarePlatform {
   // Valid after a successful bring_up(); strings point into the DTB.
   const loader::DiscoveredDt& dt() const { return dt_; }
   const PlatformUart& uart() const { return uart_; }
+  // Why the toolstack's PV console ring was not used although the domain
+  // names one (e.g. its PFN lies in RAM); nullptr when there is nothing to say.
+  const Error* ring_refused() const { return ring_refused_.check[0] ? &ring_refused_ : nullptr; }
   FirmwareConsole& console() { return console_; }
   FaultReporter& faults() { return faults_; }
   xen::HvcHypercalls& hypercalls() { return hyp_; }
@@ -60,6 +63,7 @@ class FirmwarePlatform {
   FaultReporter faults_;
   loader::DiscoveredDt dt_;
   PlatformUart uart_;
+  Error ring_refused_{ErrorCode::kBadInput, ""};
 };
 
 }  // namespace mb::arm64
