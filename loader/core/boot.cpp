@@ -23,11 +23,18 @@ class StageClock {
   uint64_t last_;
 };
 
+class NoConsole final : public Console {
+ public:
+  void write(const char*, size_t) override {}
+};
+
 Res<void> run_steps(Platform& p, GuestPhys dtb, Arena& arena, const BootOptions& opts,
                     magic::SharedInfo& si, BootReport& r) {
-  Console& c = p.console;
+  NoConsole quiet;
   StageClock clock(p, r);
 
+  // The step lines belong to the whole report.
+  Console& c = opts.full_report ? p.console : quiet;
   MB_CHECK(steps::discover_dt(p.mem, dtb, opts.discovered, r));
   clock.end(Stage::kDiscover);
   print(c, "magicboot: discover: DT %#llx (%llu B), %zu RAM bank(s) %llu MiB, payload [%#llx, %#llx), %s\n",
@@ -45,7 +52,7 @@ Res<void> run_steps(Platform& p, GuestPhys dtb, Arena& arena, const BootOptions&
       print(c, "magicboot: xen %u.%u: shared_info mapped at GFN %#llx (%s)\n", r.xen.version >> 16,
             r.xen.version & 0xffff, (unsigned long long)r.xen.slot.gfn.value, magic::to_string(r.xen.slot.source));
     else
-      print(c, "magicboot: xen: shared_info not mapped: %s: %s (booting on without it)\n",
+      print(p.console, "magicboot: xen: shared_info not mapped: %s: %s (booting on without it)\n",
             r.xen.map_error.check, r.xen.map_error.detail);
   }
 
@@ -106,8 +113,12 @@ Res<void> prepare(Platform& p, GuestPhys dtb, Arena& arena, const BootOptions& o
 
 Res<void> boot(Platform& p, GuestPhys dtb, Arena& arena, const BootOptions& opts, BootReport& r) {
   MB_CHECK(prepare(p, dtb, arena, opts, r));
-  print_report(p.console, r);
-  print_handover_json(p.console, r);
+  if (opts.full_report || !r.clean()) {
+    print_report(p.console, r);
+    print_handover_json(p.console, r);
+  } else {
+    print_brief(p.console, r);
+  }
   if (r.finding_count != 0)
     return MB_ERR(ErrorCode::kInvariant, r.findings[0].check, "%s (not jumping)", r.findings[0].detail);
   // booting.rst wants the kernel image (and what it reads with the MMU off)

@@ -98,6 +98,23 @@ void print_report(Console& c, const BootReport& r) {
           to_string(r.strategy));
 }
 
+void print_brief(Console& c, const BootReport& r) {
+  const XenSession& x = r.xen;
+  if (x.present)
+    print(c, "magicboot: Xen %u.%u, %llu MiB RAM; %s %s at %#llx\n", x.version >> 16, x.version & 0xffff,
+          (ull)(r.dt.ram_total() >> 20), to_string(r.payload_kind),
+          r.kernel_zero_copy ? "in place" : r.kernel_compression == Compression::kGzip ? "inflated" : "copied",
+          (ull)r.kernel.base.value);
+  else
+    print(c, "magicboot: no hypervisor, %llu MiB RAM; %s %s at %#llx\n", (ull)(r.dt.ram_total() >> 20),
+          to_string(r.payload_kind), r.kernel_zero_copy ? "in place" : "loaded", (ull)r.kernel.base.value);
+  if (x.slot_found)
+    print(c, "magicboot: handover %s: shared_info GFN %#llx %s (%s for the report)\n", r.verdict(),
+          (ull)x.slot.gfn.value, x.removed ? "removed" : fate(x), kFullReportWord);
+  else
+    print(c, "magicboot: handover %s (%s for the report)\n", r.verdict(), kFullReportWord);
+}
+
 void print_handover_json(Console& c, const BootReport& r) {
   const XenSession& x = r.xen;
   print(c, "MAGICBOOT-HANDOVER {\"verdict\":\"%s\",\"strategy\":\"%s\",", r.verdict(), to_string(r.strategy));

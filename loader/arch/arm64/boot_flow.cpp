@@ -48,7 +48,7 @@ class ConsoleProgress final : public loader::Progress {
 
 }  // namespace
 
-void run_boot_flow(FirmwarePlatform& fw) {
+void run_boot_flow(FirmwarePlatform& fw, bool full_report) {
   loader::BootReport& report = g_report_storage;
   fw.faults().set_classifier(classify, &report);
   const PhysRange heap = heap_region();
@@ -61,6 +61,7 @@ void run_boot_flow(FirmwarePlatform& fw) {
 #endif
   opts.shared_info_fallback_offset = CONFIG_SHARED_INFO_MAGIC_OFFSET;
   opts.progress = &progress;
+  opts.full_report = full_report;
   opts.discovered = &fw.dt();  // bring-up's discover(): the DT is read once
   Platform p = fw.platform();
   auto booted = loader::boot(p, fw.dtb(), arena, opts, report);

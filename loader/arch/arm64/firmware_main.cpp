@@ -2,9 +2,10 @@
 // and the DTB. Brings up the platform, then boots (the loader core), or, when
 // the command line asks for it, runs the platform probe used by tests.
 #include <cstdint>
-#include <cstring>
 
+#include "magicboot/cmdline.h"
 #include "magicboot/config.h"
+#include "magicboot/loader/boot.h"
 #include "magicboot/loader/arch/arm64/boot_flow.h"
 #include "magicboot/loader/arch/arm64/firmware_platform.h"
 #include "magicboot/loader/arch/arm64/xen_probe.h"
@@ -17,6 +18,17 @@ constexpr const char* kBoard = "qemu_virt";
 #else
 constexpr const char* kBoard = "xen_arm64";
 #endif
+
+bool full_report(FirmwarePlatform& fw) { return cmdline_has(fw.dt().bootargs, loader::kFullReportWord); }
+
+// One line unless the whole report is asked for (or bring-up failed): under
+// Xen each character printed on the vpl011 costs Xen a trap.
+void brief_banner(FirmwarePlatform& fw) {
+  char what[112];
+  print(fw.console(), "magicboot %s (%s): console %s\n", MB_VERSION, kBoard, fw.console().describe(what, sizeof what));
+  if (const Error* e = fw.ring_refused())
+    print(fw.console(), "console: PV ring not used: %s: %s\n", e->check, e->detail);
+}
 
 void banner(FirmwarePlatform& fw) {
   Console& con = fw.console();
@@ -47,9 +59,8 @@ void describe(FirmwarePlatform& fw) {
 // "magicboot.probe", "probe-fault", "probe-guard" and "probe-jump" select
 // the platform probe.
 bool wants_probe(const loader::DiscoveredDt& dt) {
-  if (dt.bootargs == nullptr) return false;
   for (const char* word : {"magicboot.probe", "probe-fault", "probe-guard", "probe-jump"})
-    if (strstr(dt.bootargs, word) != nullptr) return true;
+    if (cmdline_has(dt.bootargs, word)) return true;
   return false;
 }
 
@@ -60,12 +71,18 @@ extern "C" [[noreturn]] void firmware_main(uint64_t dtb, uint64_t entry_el, uint
   using namespace mb::arm64;
   FirmwarePlatform fw(mb::GuestPhys{dtb}, static_cast<unsigned>(entry_el), entry_counter);
   auto up = fw.bring_up();
-  banner(fw);
   if (!up.ok()) {
+    banner(fw);
     print(fw.console(), "MAGICBOOT-ERROR %s: %s\n", up.error().check, up.error().detail);
     fw.faults().fatal("platform bring-up failed");
   }
-  describe(fw);
+  const bool full = full_report(fw) || wants_probe(fw.dt());
+  if (full) {
+    banner(fw);
+    describe(fw);
+  } else {
+    brief_banner(fw);
+  }
   if (wants_probe(fw.dt())) run_xen_probe(fw);
-  run_boot_flow(fw);
+  run_boot_flow(fw, full);
 }

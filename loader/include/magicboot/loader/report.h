@@ -8,6 +8,9 @@
 namespace mb::loader {
 
 void print_report(Console& c, const BootReport& r);
+// The same in two lines, for a clean boot: what was booted from where, and
+// the verdict with shared_info's fate.
+void print_brief(Console& c, const BootReport& r);
 // JSON fields: verdict, strategy, shared_info {gfn, source, mapped, removed},
 // magic {console_pfn, console_evtchn, store_pfn, store_evtchn}, xen {...},
 // payload {kind, ...}, kernel/initrd/dtb {start, size}, ram [{start,size}],

@@ -6,6 +6,7 @@
 
 namespace mb::arm64 {
 
-[[noreturn]] void run_boot_flow(FirmwarePlatform& fw);
+// full_report: BootOptions::full_report (the command line asked for it).
+[[noreturn]] void run_boot_flow(FirmwarePlatform& fw, bool full_report);
 
 }  // namespace mb::arm64
