@@ -49,3 +49,12 @@ add_custom_target(menuconfig
 
 add_library(mb_config INTERFACE)
 target_include_directories(mb_config INTERFACE "${MAGICBOOT_GENERATED}")
+
+# The configuration's symbols as CMake variables (CONFIG_FOO = "y", a number
+# or a string), for choices the build makes: which sources a config links.
+file(STRINGS "${MAGICBOOT_DOTCONFIG}" _kconfig_lines REGEX "^CONFIG_[A-Za-z0-9_]+=")
+foreach(_line IN LISTS _kconfig_lines)
+  if(_line MATCHES "^(CONFIG_[A-Za-z0-9_]+)=(.*)$")
+    set(${CMAKE_MATCH_1} "${CMAKE_MATCH_2}")
+  endif()
+endforeach()

@@ -1,6 +1,7 @@
 // The firmware's C++ entry, called by start.S with the MMU on for the image
 // and the DTB. Brings up the platform, then boots (the loader core), or, when
-// the command line asks for it, runs the platform probe used by tests.
+// the command line asks for it in a test image (CONFIG_FIRMWARE_PROBE),
+// runs the platform probe.
 #include <cstdint>
 
 #include "magicboot/cmdline.h"
@@ -8,7 +9,9 @@
 #include "magicboot/loader/boot.h"
 #include "magicboot/loader/arch/arm64/boot_flow.h"
 #include "magicboot/loader/arch/arm64/firmware_platform.h"
+#if defined(CONFIG_FIRMWARE_PROBE)
 #include "magicboot/loader/arch/arm64/xen_probe.h"
+#endif
 
 namespace mb::arm64 {
 namespace {
@@ -57,10 +60,12 @@ void describe(FirmwarePlatform& fw) {
 }
 
 // "magicboot.probe", "probe-fault", "probe-guard" and "probe-jump" select
-// the platform probe.
-bool wants_probe(const loader::DiscoveredDt& dt) {
+// the platform probe, in a test image.
+bool wants_probe([[maybe_unused]] const loader::DiscoveredDt& dt) {
+#if defined(CONFIG_FIRMWARE_PROBE)
   for (const char* word : {"magicboot.probe", "probe-fault", "probe-guard", "probe-jump"})
     if (cmdline_has(dt.bootargs, word)) return true;
+#endif
   return false;
 }
 
@@ -83,6 +88,8 @@ extern "C" [[noreturn]] void firmware_main(uint64_t dtb, uint64_t entry_el, uint
   } else {
     brief_banner(fw);
   }
+#if defined(CONFIG_FIRMWARE_PROBE)
   if (wants_probe(fw.dt())) run_xen_probe(fw);
+#endif
   run_boot_flow(fw, full);
 }
