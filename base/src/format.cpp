@@ -179,4 +179,22 @@ int format_to(char* buf, size_t cap, const char* fmt, ...) {
   return n;
 }
 
+SizeText human_size(uint64_t bytes) {
+  static constexpr char kUnits[] = "B\0\0\0KiB\0MiB\0GiB\0TiB";  // 4 bytes each
+  // The unit: bits above the top set one, in tens (no loop: smaller code).
+  unsigned u = bytes != 0 ? static_cast<unsigned>(63 - __builtin_clzll(bytes)) / 10 : 0;
+  if (u > 4) u = 4;
+  const unsigned shift = 10 * u;
+  const uint64_t rest = bytes & ((uint64_t{1} << shift) - 1);
+  // In tenths of the unit, rounded half up (rest < 2^40: rest * 10 cannot
+  // overflow; bytes >> shift < 2^24 once u is 4).
+  unsigned long long tenths = (bytes >> shift) * 10 + ((rest * 10 + (uint64_t{1} << shift >> 1)) >> shift);
+  if (tenths >= 10240 && u < 4) tenths = 10, ++u;  // 1023.95 MiB is 1.0 GiB
+  SizeText t;
+  // Precision 0 prints no digit for 0: a decimal only when not exact.
+  format_to(t.text, sizeof t.text, "%llu%s%.*llu %s", tenths / 10, rest != 0 ? "." : "", rest != 0, tenths % 10,
+            kUnits + 4 * u);
+  return t;
+}
+
 }  // namespace mb

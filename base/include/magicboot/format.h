@@ -11,6 +11,7 @@
 
 #include <cstdarg>
 #include <cstddef>
+#include <cstdint>
 
 namespace mb {
 
@@ -18,5 +19,16 @@ namespace mb {
 // length the whole text needs, as vsnprintf does.
 int vformat_to(char* buf, size_t cap, const char* fmt, va_list ap);
 [[gnu::format(printf, 3, 4)]] int format_to(char* buf, size_t cap, const char* fmt, ...);
+
+// A size as people read it, the one form of every size in the human-readable
+// reports (exact bytes are in the JSON): "602 B", "128 KiB", "26.7 MiB".
+// The unit is the largest of B, KiB, MiB, GiB, TiB the size reaches. A whole
+// number of that unit prints as an integer; anything else with one decimal,
+// rounded half up -- so "2.0 MiB" is near 2 MiB, "2 MiB" is exactly it.
+// Integer arithmetic only.
+struct SizeText {
+  char text[24];
+};
+SizeText human_size(uint64_t bytes);
 
 }  // namespace mb

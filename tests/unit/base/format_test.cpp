@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <utility>
 #include <vector>
 
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
@@ -84,6 +85,55 @@ TEST(Format, DocumentedDifferencesFromGlibc) {
   EXPECT_STREQ(buf, "0x0");  // glibc: "(nil)"
   format_to(buf, sizeof buf, "%f|%o|%", 1.5, 8);
   EXPECT_STREQ(buf, "%f|%o|%");  // not supported: copied out
+}
+
+// human_size: whole units as integers, the rest to one decimal (half up),
+// checked against the same rule computed in floating point.
+TEST(HumanSize, WholeUnitsAndOneDecimal) {
+  const std::pair<uint64_t, const char*> cases[] = {
+      {0, "0 B"},
+      {1, "1 B"},
+      {602, "602 B"},
+      {1023, "1023 B"},
+      {1024, "1 KiB"},
+      {1025, "1.0 KiB"},
+      {1536, "1.5 KiB"},
+      {128 * 1024, "128 KiB"},
+      {1020 * 1024, "1020 KiB"},
+      {27983872, "26.7 MiB"},    // the Debian kernel's image_size
+      {2092492, "2.0 MiB"},      // just under 2 MiB: rounded, so a decimal
+      {uint64_t{2} << 20, "2 MiB"},
+      {(uint64_t{1} << 30) - 1, "1.0 GiB"},  // 1023.99... MiB rounds up a unit
+      {uint64_t{3} << 30, "3 GiB"},
+      {(uint64_t{3} << 30) + (uint64_t{1} << 29), "3.5 GiB"},
+      {uint64_t{1} << 40, "1 TiB"},
+      {uint64_t{5000} << 40, "5000 TiB"},
+      {UINT64_MAX, "16777216.0 TiB"},
+  };
+  for (const auto& [bytes, want] : cases) EXPECT_STREQ(human_size(bytes).text, want) << bytes;
+}
+
+TEST(HumanSize, MatchesTheRuleOnManySizes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  uint64_t x = 1;
+  for (int i = 0; i < 20000; ++i) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    const uint64_t bytes = x >> (x % 40 + 16);  // sizes from bytes to ~TiB
+    int u = 0;
+    while (u < 4 && (bytes >> (10 * (u + 1))) != 0) ++u;
+    const uint64_t unit = uint64_t{1} << (10 * u);
+    std::string want;
+    char buf[40];
+    if (bytes % unit == 0) {
+      snprintf(buf, sizeof buf, "%llu %s", (unsigned long long)(bytes / unit), units[u]);
+    } else {
+      // Half up on tenths: floor(bytes * 10 / unit + 0.5), exact in long double.
+      auto tenths = static_cast<unsigned long long>((static_cast<long double>(bytes) * 10 / unit) + 0.5L);
+      if (tenths >= 10240 && u < 4) tenths = 10, ++u;
+      snprintf(buf, sizeof buf, "%llu.%llu %s", tenths / 10, tenths % 10, units[u]);
+    }
+    ASSERT_STREQ(human_size(bytes).text, buf) << bytes;
+  }
 }
 
 }  // namespace
