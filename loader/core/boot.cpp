@@ -1,5 +1,6 @@
 #include "magicboot/loader/boot.h"
 
+#include "magicboot/format.h"
 #include "magicboot/loader/report.h"
 #include "magicboot/print.h"
 #include "steps.h"
@@ -37,9 +38,9 @@ Res<void> run_steps(Platform& p, GuestPhys dtb, Arena& arena, const BootOptions&
   Console& c = opts.full_report ? p.console : quiet;
   MB_CHECK(steps::discover_dt(p.mem, dtb, opts.discovered, r));
   clock.end(Stage::kDiscover);
-  print(c, "magicboot: discover: DT %#llx (%llu B), %zu RAM bank(s) %llu MiB, payload [%#llx, %#llx), %s\n",
-        (unsigned long long)dtb.value, (unsigned long long)r.incoming_dt.size, r.dt.bank_count,
-        (unsigned long long)(r.dt.ram_total() >> 20), (unsigned long long)r.dt.payload.base.value,
+  print(c, "magicboot: discover: DT %#llx (%s), %zu RAM bank(s) %s, payload [%#llx, %#llx), %s\n",
+        (unsigned long long)dtb.value, human_size(r.incoming_dt.size).text, r.dt.bank_count,
+        human_size(r.dt.ram_total()).text, (unsigned long long)r.dt.payload.base.value,
         (unsigned long long)r.dt.payload.end().value, r.dt.xen.present ? "Xen guest" : "no hypervisor");
 
   MB_CHECK(steps::build_ledger(p.layout, r));
@@ -58,18 +59,18 @@ Res<void> run_steps(Platform& p, GuestPhys dtb, Arena& arena, const BootOptions&
 
   steps::PayloadView pv = MB_TRY(steps::identify(p.mem, arena, opts, r));
   clock.end(Stage::kPayload);
-  print(c, "magicboot: payload: %s, kernel %s %llu B, text_offset %#llx, image_size %#llx%s\n",
-        to_string(r.payload_kind), to_string(r.kernel_compression), (unsigned long long)r.kernel_file_size,
+  print(c, "magicboot: payload: %s, kernel %s %s, text_offset %#llx, image_size %#llx%s\n",
+        to_string(r.payload_kind), to_string(r.kernel_compression), human_size(r.kernel_file_size).text,
         (unsigned long long)r.image.text_offset, (unsigned long long)r.image.image_size,
         pv.payload.ramdisk.size ? ", with ramdisk" : "");
 
   size_t dt_capacity = steps::kernel_dt_capacity(r, opts);
   MB_CHECK(steps::plan(pv, dt_capacity, r));
   clock.end(Stage::kPlan);
-  print(c, "magicboot: plan: kernel %#llx%s, DTB %#llx, initrd %#llx+%#llx\n",
-        (unsigned long long)r.kernel.base.value, r.kernel_zero_copy ? " (in place, zero-copy)" : "",
-        (unsigned long long)r.dtb.base.value, (unsigned long long)r.initrd.base.value,
-        (unsigned long long)r.initrd.size);
+  // Where things go; their sizes are in the report.
+  print(c, "magicboot: plan: kernel %#llx%s, DTB %#llx, initrd %#llx\n", (unsigned long long)r.kernel.base.value,
+        r.kernel_zero_copy ? " (in place, zero-copy)" : "", (unsigned long long)r.dtb.base.value,
+        (unsigned long long)r.initrd.base.value);
 
   MB_CHECK(steps::load(p.mem, arena, pv, opts.progress, r));
   clock.end(Stage::kLoad);

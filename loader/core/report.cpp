@@ -20,8 +20,8 @@ void range_line(Console& c, const char* name, PhysRange r, const char* how) {
     print(c, "  %-8s none\n", name);
     return;
   }
-  print(c, "  %-8s [%#011llx, %#011llx) %8llu KiB  %s\n", name, (ull)r.base.value, (ull)r.end().value,
-        (ull)(r.size >> 10), how);
+  print(c, "  %-8s [%#011llx, %#011llx) %-9s %s\n", name, (ull)r.base.value, (ull)r.end().value,
+        human_size(r.size).text, how);
 }
 
 void json_range(Console& c, const char* name, PhysRange r) {
@@ -100,13 +100,14 @@ void print_report(Console& c, const BootReport& r) {
 
 void print_brief(Console& c, const BootReport& r) {
   const XenSession& x = r.xen;
+  const SizeText ram = human_size(r.dt.ram_total());
   if (x.present)
-    print(c, "magicboot: Xen %u.%u, %llu MiB RAM; %s %s at %#llx\n", x.version >> 16, x.version & 0xffff,
-          (ull)(r.dt.ram_total() >> 20), to_string(r.payload_kind),
+    print(c, "magicboot: Xen %u.%u, %s RAM; %s %s at %#llx\n", x.version >> 16, x.version & 0xffff,
+          ram.text, to_string(r.payload_kind),
           r.kernel_zero_copy ? "in place" : r.kernel_compression == Compression::kGzip ? "inflated" : "copied",
           (ull)r.kernel.base.value);
   else
-    print(c, "magicboot: no hypervisor, %llu MiB RAM; %s %s at %#llx\n", (ull)(r.dt.ram_total() >> 20),
+    print(c, "magicboot: no hypervisor, %s RAM; %s %s at %#llx\n", ram.text,
           to_string(r.payload_kind), r.kernel_zero_copy ? "in place" : "loaded", (ull)r.kernel.base.value);
   if (x.slot_found)
     print(c, "magicboot: handover %s: shared_info GFN %#llx %s (%s for the report)\n", r.verdict(),

@@ -224,20 +224,8 @@ uint64_t MemoryLedger::total_ram() const {
 }
 
 size_t format_ledger_range(char* buf, size_t cap, const LedgerRange& r) {
-  // The largest unit that divides the size exactly, so nothing is rounded.
-  static constexpr struct {
-    unsigned shift;
-    const char* unit;
-  } kUnits[] = {{40, "TiB"}, {30, "GiB"}, {20, "MiB"}, {10, "KiB"}, {0, "B"}};
-  char size[24];
-  for (const auto& u : kUnits) {
-    const uint64_t mask = (uint64_t{1} << u.shift) - 1;
-    if ((r.range.size & mask) == 0 || u.shift == 0) {
-      format_to(size, sizeof size, "%llu %s", static_cast<ull>(r.range.size >> u.shift), u.unit);
-      break;
-    }
-  }
-  const int n = format_to(buf, cap, "  [0x%016llx, 0x%016llx) %-7s %s", lo(r.range), hi(r.range), size, label(r));
+  const int n = format_to(buf, cap, "  [0x%016llx, 0x%016llx) %-9s %s", lo(r.range), hi(r.range),
+                          human_size(r.range.size).text, label(r));
   return n < 0 ? 0 : static_cast<size_t>(n);
 }
 

@@ -49,14 +49,14 @@ TEST(LedgerTest, FormatsWholeLedger) {
   ASSERT_TRUE(l.claim(R(0x47e00000, 0x1234), RangeType::kIncomingDt).ok());
   ASSERT_TRUE(l.add_ram(R(0x200000000, 3 * kGiB)).ok());
   EXPECT_EQ(text(l),
-            "  [0x0000000038000000, 0x0000000039000000) 16 MiB  grant table\n"
-            "  [0x0000000039000000, 0x000000003a000000) 16 MiB  magic\n"
-            "  [0x0000000040000000, 0x0000000040200000) 2 MiB   loader image\n"
-            "  [0x0000000040200000, 0x0000000040210000) 64 KiB  loader stack\n"
-            "  [0x0000000040210000, 0x0000000047e00000) 126912 KiB free RAM\n"
-            "  [0x0000000047e00000, 0x0000000047e01234) 4660 B  incoming DT\n"
-            "  [0x0000000047e01234, 0x0000000048000000) 2092492 B free RAM\n"
-            "  [0x0000000200000000, 0x00000002c0000000) 3 GiB   free RAM\n");
+            "  [0x0000000038000000, 0x0000000039000000) 16 MiB    grant table\n"
+            "  [0x0000000039000000, 0x000000003a000000) 16 MiB    magic\n"
+            "  [0x0000000040000000, 0x0000000040200000) 2 MiB     loader image\n"
+            "  [0x0000000040200000, 0x0000000040210000) 64 KiB    loader stack\n"
+            "  [0x0000000040210000, 0x0000000047e00000) 123.9 MiB free RAM\n"    // 126912 KiB
+            "  [0x0000000047e00000, 0x0000000047e01234) 4.6 KiB   incoming DT\n"  // 4660 B
+            "  [0x0000000047e01234, 0x0000000048000000) 2.0 MiB   free RAM\n"    // 2092492 B: near, not exactly
+            "  [0x0000000200000000, 0x00000002c0000000) 3 GiB     free RAM\n");
 }
 
 TEST(LedgerTest, FormatTruncatesAndReportsNeededLength) {
@@ -74,9 +74,9 @@ TEST(LedgerTest, FormatMarksReservedOutsideRam) {
   ASSERT_TRUE(l.add_ram(R(0x40000000, kMiB)).ok());
   ASSERT_TRUE(l.claim(R(0x40000000, 0x1000), RangeType::kReserved).ok());
   EXPECT_EQ(text(l),
-            "  [0x0000000010000000, 0x0000000010100000) 1 MiB   reserved (not RAM)\n"
-            "  [0x0000000040000000, 0x0000000040001000) 4 KiB   reserved\n"
-            "  [0x0000000040001000, 0x0000000040100000) 1020 KiB free RAM\n");
+            "  [0x0000000010000000, 0x0000000010100000) 1 MiB     reserved (not RAM)\n"
+            "  [0x0000000040000000, 0x0000000040001000) 4 KiB     reserved\n"
+            "  [0x0000000040001000, 0x0000000040100000) 1020 KiB  free RAM\n");
 }
 
 TEST(LedgerTest, AdjacentBanksMerge) {

@@ -126,8 +126,9 @@ class MemoryLedger {
   size_t count_ = 0;
 };
 
-// "  [0x..., 0x...) 2 MiB   loader image" without the newline; the size is
-// in the largest unit that divides it exactly. Returns what snprintf does.
+// "  [0x..., 0x...) 2 MiB     loader image" without the newline; the size as
+// human_size() prints it ("2 MiB" exact, "96.8 MiB" rounded). Returns what
+// snprintf does.
 size_t format_ledger_range(char* buf, size_t cap, const LedgerRange& r);
 
 }  // namespace mb::loader
