@@ -1,3 +1,5 @@
+#include "magicboot/cmdline.h"
+#include "magicboot/format.h"
 #include "magicboot/loader/payload/gzip.h"
 #include "steps.h"
 
@@ -7,6 +9,23 @@ Res<PayloadView> identify(GuestMemory& mem, Arena& arena, const BootOptions& opt
   const uint8_t* data = MB_TRY(mem.view(r.payload.base, r.payload.size));
   PayloadView pv{MB_TRY(identify_payload(data, r.payload.size, r.payload.base, opts.fit_config))};
   const Payload& pl = pv.payload;
+  // What the boot was asked and cannot do, refused before anything is placed
+  // or loaded: a command line Linux would cut, a FIT configuration for a
+  // payload that has none. One error site for both: each site costs firmware
+  // code (the Error is copied into the result), and the image is near its
+  // budget.
+  const char* line = kernel_bootargs(opts, r);
+  const size_t len = line != nullptr ? __builtin_strlen(line) : 0;
+  const bool too_long = len >= kLinuxCommandLineSize;
+  if (too_long || (opts.fit_config != nullptr && pl.kind != PayloadKind::kFit)) {
+    char why[112];
+    if (too_long)
+      format_to(why, sizeof why, "%zu-byte kernel command line: arm64 Linux keeps %zu (COMMAND_LINE_SIZE)", len,
+                kLinuxCommandLineSize - 1);
+    else
+      format_to(why, sizeof why, "configuration \"%s\" asked of a non-FIT payload (%s)", opts.fit_config, to_string(pl.kind));
+    return MB_ERR(ErrorCode::kBadInput, too_long ? "bootargs-length" : "fit-config-not-fit", "%s", why);
+  }
   r.payload_kind = pl.kind;
   r.kernel_compression = pl.kernel_compression;
   r.fit_config = pl.fit_config;

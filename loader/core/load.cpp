@@ -4,6 +4,10 @@
 
 namespace mb::loader::steps {
 
+const char* kernel_bootargs(const BootOptions& opts, const BootReport& r) {
+  return opts.bootargs != nullptr ? opts.bootargs : r.dt.bootargs;
+}
+
 Res<void> load(GuestMemory& mem, Arena& arena, const PayloadView& pv, Progress* progress,
                BootReport& r) {
   const Payload& pl = pv.payload;
@@ -42,7 +46,7 @@ Res<void> fixup(GuestMemory& mem, Arena& arena, const BootOptions& opts, size_t 
     arena.rewind(mark);
     return pass_on(size.error());
   }
-  r.bootargs = opts.bootargs ? opts.bootargs : r.dt.bootargs;
+  r.bootargs = kernel_bootargs(opts, r);
   // Nothing refers to the incoming DT any more: its memory is free RAM.
   return r.ledger.release(r.incoming_dt, RangeType::kIncomingDt);
 }

@@ -205,6 +205,28 @@ std::vector<BadCase> cases() {
          return o;
        },
        false},
+      {"BootargsOverLinuxLimit", "bootargs-length",
+       [] {
+         // 2048 characters and the NUL: arm64 Linux keeps 2047 of them.
+         SimOptions o = with_payload(small_kernel());
+         o.bootargs_override = "console=hvc0 " + std::string(2048 - 13, 'x');
+         return o;
+       },
+       false},
+      {"ChosenBootargsOverLinuxLimit", "bootargs-length",
+       [] {
+         SimOptions o = with_payload(small_kernel());
+         o.bootargs = std::string(5000, 'y');  // in the guest DT's /chosen, as Xen writes it
+         return o;
+       },
+       false},
+      {"FitConfigForAnImage", "fit-config-not-fit",
+       [] {
+         SimOptions o = with_payload(small_kernel());
+         o.fit_config = "conf-1";
+         return o;
+       },
+       false},
       {"SharedInfoParamInRam", "shared-info-gfn-in-ram",
        [] {
          SimOptions o = with_payload(small_kernel());

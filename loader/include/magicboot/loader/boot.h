@@ -27,8 +27,12 @@ enum class SharedInfoStrategy : uint8_t {
 const char* to_string(SharedInfoStrategy s);
 
 struct BootOptions {
-  const char* bootargs = nullptr;    // wins over /chosen bootargs
-  const char* fit_config = nullptr;  // nullptr: the FIT's default configuration
+  // Wins over /chosen bootargs. Either way, a line Linux would cut (over
+  // kLinuxCommandLineSize - 1 bytes) fails the boot: "bootargs-length".
+  const char* bootargs = nullptr;
+  // nullptr: the FIT's default configuration. Given with a payload that is
+  // not a FIT, the boot fails: "fit-config-not-fit".
+  const char* fit_config = nullptr;
   SharedInfoStrategy strategy = SharedInfoStrategy::kMagic;
   unsigned shared_info_fallback_offset = 4095;  // pages into GUEST_MAGIC
   Progress* progress = nullptr;                 // long work (inflate)

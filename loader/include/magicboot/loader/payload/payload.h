@@ -38,8 +38,9 @@ struct Payload {
 };
 
 // data[0, len) is the payload, found at guest-physical addr. fit_config
-// names a FIT configuration (nullptr: the FIT's default; ignored for a bare
-// or gzip'd Image, which has no configurations). A bare Image's
+// names a FIT configuration (nullptr: the FIT's default; ignored here for a
+// bare or gzip'd Image, which has no configurations -- the boot's identify
+// step refuses that combination as "fit-config-not-fit"). A bare Image's
 // header is validated here; a gzip'd one only by its gzip header and trailer.
 // Fails on anything that is none of the three ("payload-kind"), and as
 // parse_fit() does for a FIT.
