@@ -63,13 +63,60 @@ TEST(SimCli, MissingPayloadExitsTwo) {
   EXPECT_EQ(c.status, 2) << c.out;
 }
 
+// One line naming --payload and why; never an uncaught exception (a
+// directory made std::ifstream throw: exit 134).
 TEST(SimCli, UnreadableOrEmptyPayloadExitsTwo) {
-  Command c = run(cli() + " --payload /nonexistent/payload", true);
-  EXPECT_EQ(c.status, 2);
-  EXPECT_NE(c.out.find("cannot read payload '/nonexistent/payload'"), std::string::npos) << c.out;
-  c = run(cli() + " --payload /dev/null", true);
-  EXPECT_EQ(c.status, 2);
-  EXPECT_NE(c.out.find("is empty"), std::string::npos) << c.out;
+  TempDir d;
+  std::filesystem::create_directory(d / "dir");
+  write_file(d / "empty", {});
+  const struct {
+    std::string path, message;
+  } cases[] = {
+      {"/nonexistent/payload", "--payload '/nonexistent/payload': No such file or directory"},
+      {(d / "dir").string(), "--payload '" + (d / "dir").string() + "': is a directory"},
+      {(d / "empty").string(), "--payload '" + (d / "empty").string() + "': is empty"},
+      {"/dev/null", "--payload '/dev/null': is empty"},
+  };
+  for (const auto& c : cases) {
+    Command r = run(cli() + " --payload " + quote(c.path) + " 2>&1 >/dev/null");
+    EXPECT_EQ(r.status, 2) << c.path << ": " << r.out;
+    EXPECT_EQ(r.out, "magicboot-sim: " + c.message + " (try --help)\n");
+  }
+}
+
+// The loader's own refusals, as the command shows them: exit 2, the check
+// named, with the limit and the length.
+TEST(SimCli, CommandLineOverLinuxLimitIsRefused) {
+  TempDir d;
+  write_file(d / "img", synthetic_image());
+  const std::string p = " --payload " + quote((d / "img").string());
+  Command r = run(cli() + p + " --bootargs " + std::string(5000, 'x'), true);
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("refused to boot: bad input: bootargs-length: 5000-byte kernel command line: arm64 Linux "
+                       "keeps 2047 (COMMAND_LINE_SIZE)"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find("Starting kernel"), std::string::npos) << r.out;
+  // The longest line Linux keeps whole boots, and the kernel's DT carries it.
+  r = run(cli() + p + " --quiet --bootargs " + std::string(2047, 'x'), true);
+  EXPECT_EQ(r.status, 0) << r.out.substr(0, 2000);
+  r = run(cli() + p + " --quiet --bootargs " + std::string(2048, 'x'), true);
+  EXPECT_EQ(r.status, 2) << r.out.substr(0, 2000);
+  EXPECT_NE(r.out.find("bootargs-length"), std::string::npos);
+}
+
+TEST(SimCli, FitConfigForAPayloadThatIsNoFitIsRefused) {
+  TempDir d;
+  write_file(d / "img", synthetic_image());
+  write_file(d / "img.gz", gzip_bytes(synthetic_image()));
+  for (const char* f : {"img", "img.gz"}) {
+    Command r = run(cli() + " --payload " + quote((d / f).string()) + " --fit-config conf-1", true);
+    EXPECT_EQ(r.status, 2) << r.out;
+    EXPECT_NE(r.out.find(std::string("fit-config-not-fit: configuration \"conf-1\" asked of a non-FIT payload (") +
+                         (f[3] ? "gzip-image" : "image") + ")"),
+              std::string::npos)
+        << r.out;
+  }
 }
 
 TEST(SimCli, BadOptionValuesExitTwo) {

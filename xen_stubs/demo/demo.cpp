@@ -2,11 +2,13 @@
 // dom0less domain, judged by the validator and the Linux-like next stage,
 // side by side. Exit 0 when the correct one is clean and the U-Boot one is
 // caught: the demo is also a smoke test of the validator.
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 
+#include "magicboot/format.h"
 #include "magicboot/xen_stubs/model.h"
 #include "magicboot/xen_stubs/strategies.h"
 #include "magicboot/xen_stubs/validator.h"
@@ -62,9 +64,9 @@ void details(const Outcome& o) {
   std::printf("  handover findings:%s\n", o.findings.empty() ? " none" : "");
   for (const Finding& f : o.findings) std::printf("    %s\n", to_string(f).c_str());
   const NextStageResult& n = o.next;
-  std::printf("  next stage: xen_guest_init %s, %llu pages written, %llu verified\n",
+  std::printf("  next stage: xen_guest_init %s, %llu pages (%s) written, %llu verified\n",
               n.xen_guest_init_ok ? "ok" : "FAILED", (unsigned long long)n.pages_written,
-              (unsigned long long)n.pages_verified);
+              mb::human_size(n.pages_written * mb::kPageSize).text, (unsigned long long)n.pages_verified);
   if (!n.bug.empty()) std::printf("    Linux would die: %s\n", n.bug.c_str());
   for (const Finding& f : n.corruption) std::printf("    %s\n", to_string(f).c_str());
   for (const Finding& f : n.faults) std::printf("    %s\n", to_string(f).c_str());
@@ -76,7 +78,8 @@ void usage(FILE* out) {
                "  Runs magicboot's way (shared_info in GUEST_MAGIC, removed before the jump) and the\n"
                "  U-Boot way (shared_info on a RAM page, left mapped) on a dom0less domain of N MiB\n"
                "  (default 1024, at least 64), and prints the validator's and the next stage's verdicts.\n"
-               "  Exit 0 if the correct way is clean and the U-Boot way is caught.\n");
+               "  Exit 0 if the correct way is clean and the U-Boot way is caught, 1 otherwise,\n"
+               "  2 for a bad argument.\n");
 }
 
 }  // namespace
@@ -88,24 +91,31 @@ int main(int argc, char** argv) {
       usage(stdout);
       return 0;
     }
-    if (!std::strcmp(argv[i], "--ram-mib") && i + 1 < argc) {
+    if (!std::strcmp(argv[i], "--ram-mib")) {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "magicboot-model-demo: --ram-mib needs a value (try --help)\n");
+        return 2;
+      }
+      const char* v = argv[++i];
       char* end = nullptr;
-      ram_mib = std::strtoull(argv[++i], &end, 0);
-      if (*end != '\0' || ram_mib < 64 || ram_mib > 1024 * 1024) {
-        std::fprintf(stderr, "--ram-mib: want a number of MiB from 64 to 1048576, got %s\n", argv[i]);
+      errno = 0;
+      ram_mib = std::strtoull(v, &end, 10);
+      if (*v < '0' || *v > '9' || *end != '\0' || errno != 0 || ram_mib < 64 || ram_mib > 1024 * 1024) {
+        std::fprintf(stderr, "magicboot-model-demo: --ram-mib '%s': want a number of MiB from 64 to 1048576 "
+                     "(try --help)\n", v);
         return 2;
       }
       continue;
     }
-    usage(stderr);
+    std::fprintf(stderr, "magicboot-model-demo: unknown argument '%s' (try --help)\n", argv[i]);
     return 2;
   }
 
   DomainConfig c;
   c.kind = DomainKind::kDom0less;
   c.ram_bytes = ram_mib << 20;
-  std::printf("magicboot model demo: a %llu MiB dom0less domU on Xen 4.17 (no shared_info param)\n\n",
-              (unsigned long long)ram_mib);
+  std::printf("magicboot model demo: a %s dom0less domU on Xen 4.17 (no shared_info param)\n\n",
+              mb::human_size(ram_mib << 20).text);
 
   Outcome good = judge("correct (magicboot)", strategies::correct, c);
   Outcome uboot = judge("uboot_legacy (the U-Boot way)", strategies::uboot_legacy, c);

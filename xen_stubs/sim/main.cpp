@@ -1,13 +1,17 @@
 // magicboot-sim: boot a payload with the real loader code in a model Xen
 // domain; print the handover report, each invariant's verdict and what a
 // Linux-like next stage saw. Exit 0 clean, 1 violated/corrupted, 2 bad input.
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <string>
+#include <vector>
 
+#include "magicboot/format.h"
 #include "magicboot/sim/sim.h"
 
 namespace {
@@ -46,14 +50,52 @@ options:
   -h, --help                 this text
 
 exit status: 0 clean handover, 1 an invariant violated or corruption seen,
-2 bad input or usage (the message names the failed check).
+2 bad input or usage (the message names the failed check, or the option).
 )";
 
-int usage_error(const char* fmt, const char* arg) {
+// One line on stderr, naming the option; exit status 2.
+[[gnu::format(printf, 1, 2)]] int usage_error(const char* fmt, ...) {
+  std::va_list ap;
+  va_start(ap, fmt);
   std::fprintf(stderr, "magicboot-sim: ");
-  std::fprintf(stderr, fmt, arg);
-  std::fprintf(stderr, "\n(try --help)\n");
+  std::vfprintf(stderr, fmt, ap);
+  std::fprintf(stderr, " (try --help)\n");
+  va_end(ap);
   return 2;
+}
+
+// The payload file's bytes, or the reason it has none: it does not exist,
+// is a directory (or no regular file), cannot be read, or is empty.
+bool read_payload(const std::string& path, std::vector<uint8_t>& out, std::string& why) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    why = std::strerror(errno);
+    return false;
+  }
+  if (S_ISDIR(st.st_mode)) {
+    why = "is a directory";
+    return false;
+  }
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) {
+    why = std::strerror(errno);
+    return false;
+  }
+  uint8_t buf[1 << 16];
+  size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.insert(out.end(), buf, buf + n);
+  const bool failed = std::ferror(f) != 0;
+  const int err = errno;
+  std::fclose(f);
+  if (failed) {
+    why = std::string("cannot be read: ") + std::strerror(err);
+    return false;
+  }
+  if (out.empty()) {
+    why = "is empty";
+    return false;
+  }
+  return true;
 }
 
 bool parse_u64(const char* s, uint64_t& out) {
@@ -94,15 +136,15 @@ void print_text(const SimResult& r, bool quiet) {
     std::printf("  %-24s %s\n", d.invariant, mine.empty() ? "PASS" : "FAIL");
     for (const auto& f : mine) std::printf("      %s\n", mb::model::to_string(f).c_str());
   }
-  std::printf("next stage (Linux-like): xen_guest_init %s, %llu pages written, %llu verified\n",
+  std::printf("next stage (Linux-like): xen_guest_init %s, %llu pages (%s) written, %llu verified\n",
               r.next.xen_guest_init_ok ? "ok" : "FAILED", (unsigned long long)r.next.pages_written,
-              (unsigned long long)r.next.pages_verified);
+              mb::human_size(r.next.pages_written * mb::kPageSize).text, (unsigned long long)r.next.pages_verified);
   if (!r.next.bug.empty()) std::printf("  BUG: %s\n", r.next.bug.c_str());
   for (const auto& f : r.next.corruption) std::printf("  CORRUPTION %s\n", mb::model::to_string(f).c_str());
   for (const auto& f : r.next.faults) std::printf("  FAULT %s\n", mb::model::to_string(f).c_str());
-  std::printf("magicboot-sim: %s (%.2f s, %zu host pages touched)\n",
+  std::printf("magicboot-sim: %s (%.2f s, %zu host pages (%s) touched)\n",
               r.outcome == SimResult::Outcome::kClean ? "CLEAN handover" : "HANDOVER VIOLATED", r.seconds,
-              r.touched_pages);
+              r.touched_pages, mb::human_size(uint64_t{r.touched_pages} * mb::kPageSize).text);
 }
 
 void print_json(const SimResult& r) {
@@ -138,7 +180,7 @@ void print_json(const SimResult& r) {
 int main(int argc, char** argv) {
   SimOptions o;
   std::string payload_path;
-  bool json = false, quiet = false;
+  bool have_payload = false, json = false, quiet = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&](const char* name) -> const char* {
@@ -158,7 +200,7 @@ int main(int argc, char** argv) {
       const char* v = value(a.c_str());
       if (!v) return usage_error("%s needs a value", a.c_str());
       uint64_t n = 0;
-      if (a == "--payload") payload_path = v;
+      if (a == "--payload") payload_path = v, have_payload = true;
       else if (a == "--ram-mib") {
         if (!parse_u64(v, n) || n < 16 || n > 16384) return usage_error("--ram-mib: '%s' is not 16..16384", v);
         o.ram_mib = n;
@@ -186,11 +228,10 @@ int main(int argc, char** argv) {
       return usage_error("unknown argument '%s'", a.c_str());
     }
   }
-  if (payload_path.empty()) return usage_error("%s", "--payload FILE is required");
-  std::ifstream in(payload_path, std::ios::binary);
-  if (!in) return usage_error("cannot read payload '%s'", payload_path.c_str());
-  o.payload.assign(std::istreambuf_iterator<char>(in), {});
-  if (o.payload.empty()) return usage_error("payload '%s' is empty", payload_path.c_str());
+  if (!have_payload) return usage_error("--payload FILE is required");
+  std::string why;
+  if (!read_payload(payload_path, o.payload, why))
+    return usage_error("--payload '%s': %s", payload_path.c_str(), why.c_str());
   o.progress = !json && !quiet;
 
   SimResult r = mb::sim::run_sim(o);
