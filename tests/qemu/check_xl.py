@@ -1,0 +1,293 @@
+#!/usr/bin/env python3
+"""Boots through `tools/qemu/run xl`, then holds magicboot's view of the magic
+pages against the toolstack's.
+
+  check_xl.py [checks] -- <tools/qemu/run xl arguments>
+  check_xl.py [checks] --log-only SERIAL.LOG
+  check_xl.py --self-test
+
+The harness must pass (its markers seen, no fail pattern). Then, from the
+serial log (tools/qemu/handover.py undoes dom0's relay and Xen's lines that
+interrupt it):
+
+  always       every `MAGICBOOT-XL {json}` line dom0 printed (one per guest
+               boot, numbered 1, 2, ..., each boot a new domid): the console
+               and xenstore ring-refs (PFNs) lie in GUEST_MAGIC (0x39000000,
+               16 MiB), differ, and lie outside the guest's RAM (its
+               static-max laid out as Xen does: 3 GiB at 0x40000000, the
+               rest at 0x200000000); the event channel ports are > 0.
+  --boots N    exactly N boots (MAGICBOOT-XL lines).
+  --handover ORIGIN
+               magicboot's MAGICBOOT-HANDOVER relayed from ORIGIN ("guest":
+               the PV console, "guest-vuart": the vpl011), one per boot, the
+               i-th held against the i-th MAGICBOOT-XL: magic.console_pfn =
+               console ring-ref, console_evtchn = console port, store_pfn =
+               store ring-ref, store_evtchn = store port; the PFNs outside
+               the RAM banks the report names, which add up to static-max;
+               and check_boot.py's --xen checks (--banks N, --initrd).
+"""
+import argparse
+import copy
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.realpath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "tools", "qemu"))
+sys.path.insert(0, HERE)
+import check_boot  # noqa: E402
+import handover  # noqa: E402
+
+PAGE = 4096
+MAGIC = (0x39000000, 0x3A000000)            # GUEST_MAGIC (boards/xen_arm64/board.h kMagic)
+RAM0 = (0x40000000, 0x40000000 + (3 << 30))  # GUEST_RAM0: 3 GiB
+RAM1_BASE = 0x200000000                      # GUEST_RAM1
+PAIRS = [("console_pfn", "console_ring_ref"), ("console_evtchn", "console_port"),
+         ("store_pfn", "store_ring_ref"), ("store_evtchn", "store_port")]
+
+
+def xl_ram(static_max_kb):
+    """The banks Xen gives a guest of that much RAM."""
+    size = static_max_kb * 1024
+    low = min(size, RAM0[1] - RAM0[0])
+    banks = [(RAM0[0], RAM0[0] + low)]
+    if size > low:
+        banks.append((RAM1_BASE, RAM1_BASE + size - low))
+    return banks
+
+
+def in_banks(banks, pfn):
+    return any(lo <= pfn * PAGE and (pfn + 1) * PAGE <= hi for lo, hi in banks)
+
+
+def check_values(xl, boot):
+    """Problems with one MAGICBOOT-XL line (the boot-th)."""
+    bad = []
+    tag = f"boot {boot}"
+    if xl.get("boot") != boot:
+        bad.append(f"{tag}: MAGICBOOT-XL says boot {xl.get('boot')!r}")
+    smax = xl.get("static_max_kb")
+    if not isinstance(smax, int) or smax <= 0:
+        bad.append(f"{tag}: static_max_kb {smax!r} is not a size")
+        smax = None
+    for key in ("console_ring_ref", "store_ring_ref"):
+        pfn = xl.get(key)
+        if not isinstance(pfn, int):
+            bad.append(f"{tag}: {key} {pfn!r} missing")
+            continue
+        if not (MAGIC[0] <= pfn * PAGE and (pfn + 1) * PAGE <= MAGIC[1]):
+            bad.append(f"{tag}: {key} {pfn:#x} is outside GUEST_MAGIC (0x39000..0x39fff)")
+        if smax and in_banks(xl_ram(smax), pfn):
+            bad.append(f"{tag}: {key} {pfn:#x} lies in the guest's RAM")
+    if isinstance(xl.get("console_ring_ref"), int) and xl.get("console_ring_ref") == xl.get("store_ring_ref"):
+        bad.append(f"{tag}: console and store share the PFN {xl.get('console_ring_ref')!r}")
+    for key in ("console_port", "store_port"):
+        if not isinstance(xl.get(key), int) or xl[key] <= 0:
+            bad.append(f"{tag}: {key} {xl.get(key)!r} is not an event channel")
+    return bad
+
+
+def check_pair(report, xl, boot, banks=None, initrd=False):
+    """Problems between magicboot's handover report and dom0's values."""
+    tag = f"boot {boot}"
+    bad = [f"{tag}: handover: {b}" for b in check_boot.check(report, xen=True, banks=banks, initrd=initrd)]
+    magic = report.get("magic") or {}
+    for mine, theirs in PAIRS:
+        if magic.get(mine) != xl.get(theirs):
+            bad.append(f"{tag}: magicboot's {mine} {magic.get(mine)!r} != the toolstack's {theirs} "
+                       f"{xl.get(theirs)!r}")
+    ram = [(b["start"], b["start"] + b["size"]) for b in report.get("ram", [])]
+    for key in ("console_pfn", "store_pfn"):
+        pfn = magic.get(key)
+        if isinstance(pfn, int) and in_banks(ram, pfn):
+            bad.append(f"{tag}: {key} {pfn:#x} lies in a RAM bank of the report")
+    total = sum(hi - lo for lo, hi in ram)
+    if isinstance(xl.get("static_max_kb"), int) and total != xl["static_max_kb"] * 1024:
+        bad.append(f"{tag}: the report's RAM ({total // 1024} KiB) != static-max ({xl['static_max_kb']} KiB)")
+    return bad
+
+
+def judge(log_text, opts):
+    """(problems, [(xl, report or None)])."""
+    try:
+        values = handover.extract_all(log_text, marker=handover.XL_MARKER, relay=True)
+        reports = [r for origin, r in handover.extract_relayed(log_text) if origin == opts.handover]
+    except handover.HandoverError as e:
+        return [str(e)], []
+    bad = []
+    if not values:
+        bad.append("dom0 printed no MAGICBOOT-XL line")
+    if opts.boots is not None and len(values) != opts.boots:
+        bad.append(f"{len(values)} boot(s) (MAGICBOOT-XL lines), expected {opts.boots}")
+    domids = [v.get("domid") for v in values]
+    if len(set(domids)) != len(domids):
+        bad.append(f"boots share a domid: {domids}")
+    for i, xl in enumerate(values):
+        bad += check_values(xl, i + 1)
+    pairs = [(xl, None) for xl in values]
+    if opts.handover:
+        if len(reports) != len(values):
+            bad.append(f"{len(reports)} MAGICBOOT-HANDOVER relayed as [{opts.handover}] for "
+                       f"{len(values)} boot(s)")
+        for i, (xl, report) in enumerate(zip(values, reports)):
+            bad += check_pair(report, xl, i + 1, banks=opts.banks, initrd=opts.initrd)
+            pairs[i] = (xl, report)
+    return bad, pairs
+
+
+def self_test():
+    """The checks catch each broken input, on logs relayed as dom0 relays them
+    (Xen's lines cutting into dom0's)."""
+    good_report = {"verdict": "clean", "strategy": "magic", "xen": {"present": True, "version": "4.17"},
+                   "shared_info": {"gfn": 0x39fff, "source": "fallback", "mapped": True, "removed": True},
+                   "magic": {"console_pfn": 0x39000, "console_evtchn": 2, "store_pfn": 0x39001,
+                             "store_evtchn": 1},
+                   "kernel": {"start": 0x40400000, "size": 0x1ab0000},
+                   "initrd": {"start": 0x49a0a1fc, "size": 987827},
+                   "dtb": {"start": 0x5fe00000, "size": 1561},
+                   "ram": [{"start": 0x40000000, "size": 0x20000000}], "findings": []}
+    good_xl = {"boot": 1, "domid": 1, "name": "guest", "vcpus": 1, "static_max_kb": 524288,
+               "target_kb": 524288, "console_ring_ref": 0x39000, "console_port": 2,
+               "store_ring_ref": 0x39001, "store_port": 1, "vuart_ring_ref": 0x39003, "vuart_port": 3}
+
+    def log(boots, cut=True):
+        """boots: [(report or None, xl or None)]; Xen's line cuts the first
+        handover line in two, as it can on dom0's console."""
+        out = ["(XEN) *** Serial input to DOM0", "dom0: toolstack up"]
+        for n, (report, xl) in enumerate(boots):
+            if n:
+                out.append(f"dom0: guest boot {n + 1}")
+            if report is not None:
+                line = "[guest-vuart] MAGICBOOT-HANDOVER " + json.dumps(report, separators=(",", ":"))
+                if cut and n == 0:
+                    out += [line[:150] + "(XEN) d1v0: vGICD: unhandled word write {", line[150:]]
+                else:
+                    out.append(line)
+                out.append("[guest-vuart] Starting kernel at 0x40400000, DTB 0x5fe00000 ...")
+            if xl is not None:
+                out.append("MAGICBOOT-XL " + json.dumps(xl))
+        return "\n".join(out) + "\n"
+
+    def with_(d, path, value):
+        d = copy.deepcopy(d)
+        obj = d
+        for k in path[:-1]:
+            obj = obj[k]
+        obj[path[-1]] = value
+        return d
+
+    second_xl = with_(with_(good_xl, ("boot",), 2), ("domid",), 2)
+    opts = argparse.Namespace(handover="guest-vuart", boots=None, banks=1, initrd=True)
+    two = argparse.Namespace(handover="guest-vuart", boots=2, banks=1, initrd=True)
+    failures = 0
+    good_cases = {
+        "one boot, the handover cut by a Xen line": (log([(good_report, good_xl)]), opts),
+        "two boots": (log([(good_report, good_xl), (good_report, second_xl)]), two),
+        "no handover check": (log([(None, good_xl)]), argparse.Namespace(handover=None, boots=1, banks=None,
+                                                                         initrd=False)),
+    }
+    bad_cases = {
+        "console evtchn differs": log([(good_report, with_(good_xl, ("console_port",), 3))]),
+        "store pfn differs": log([(with_(good_report, ("magic", "store_pfn"), 0x39002), good_xl)]),
+        "store evtchn differs": log([(with_(good_report, ("magic", "store_evtchn"), 4), good_xl)]),
+        "console pfn differs": log([(with_(good_report, ("magic", "console_pfn"), 0x39003), good_xl)]),
+        "ring-ref in RAM (both agree)": log([(with_(good_report, ("magic", "console_pfn"), 0x40000),
+                                              with_(good_xl, ("console_ring_ref",), 0x40000))]),
+        "ring-ref below GUEST_MAGIC": log([(with_(good_report, ("magic", "store_pfn"), 0x38fff),
+                                            with_(good_xl, ("store_ring_ref",), 0x38fff))]),
+        "console and store share a page": log([(with_(good_report, ("magic", "store_pfn"), 0x39000),
+                                                with_(good_xl, ("store_ring_ref",), 0x39000))]),
+        "port missing": log([(good_report, with_(good_xl, ("store_port",), None))]),
+        "no MAGICBOOT-XL": log([(good_report, None)]),
+        "no handover": log([(None, good_xl)]),
+        "report RAM != static-max": log([(good_report, with_(good_xl, ("static_max_kb",), 1048576))]),
+        "handover not clean": log([(with_(good_report, ("verdict",), "unchecked"), good_xl)]),
+    }
+    two_bad = {
+        "second boot, same domid": log([(good_report, good_xl), (good_report, with_(good_xl, ("boot",), 2))]),
+        "second boot without handover": log([(good_report, good_xl), (None, second_xl)]),
+        "one boot where two expected": log([(good_report, good_xl)]),
+        "second boot's evtchn differs": log([(good_report, good_xl),
+                                             (good_report, with_(second_xl, ("store_port",), 5))]),
+    }
+    for name, (text, o) in good_cases.items():
+        bad, _ = judge(text, o)
+        if bad:
+            print(f"self-test: good case '{name}' was rejected: {bad}")
+            failures += 1
+    for cases, o in ((bad_cases, opts), (two_bad, two)):
+        for name, text in cases.items():
+            bad, _ = judge(text, o)
+            if not bad:
+                print(f"self-test: broken case '{name}' was accepted")
+                failures += 1
+    # The relay reassembly itself: the cut line comes back whole.
+    got = handover.extract_relayed(log([(good_report, good_xl)]))
+    if [o for o, _ in got] != ["guest-vuart"] or got[0][1] != good_report:
+        print(f"self-test: the cut handover line did not come back whole: {got}")
+        failures += 1
+    total = len(good_cases) + len(bad_cases) + len(two_bad) + 1
+    print(f"self-test: {total} cases, {failures} failure(s)")
+    return 1 if failures else 0
+
+
+def main():
+    argv = sys.argv[1:]
+    harness_args = []
+    if "--" in argv:
+        at = argv.index("--")
+        argv, harness_args = argv[:at], argv[at + 1:]
+    ap = argparse.ArgumentParser(prog="check_xl.py", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--handover", choices=["guest", "guest-vuart"])
+    ap.add_argument("--boots", type=int)
+    ap.add_argument("--banks", type=int)
+    ap.add_argument("--initrd", action="store_true")
+    ap.add_argument("--log-only", metavar="LOG", help="judge an existing serial log, boot nothing")
+    ap.add_argument("--self-test", action="store_true")
+    opts = ap.parse_args(argv)
+    if opts.self_test:
+        return self_test()
+
+    if opts.log_only:
+        with open(opts.log_only, errors="replace") as f:
+            log_text = f.read()
+    else:
+        if not harness_args:
+            ap.error("give the harness arguments after --")
+        with tempfile.TemporaryDirectory(prefix="magicboot-check-xl-") as tmp:
+            log = os.path.join(tmp, "serial.log")
+            cmd = [sys.executable, os.path.join(ROOT, "tools", "qemu", "run")] + harness_args + ["--log", log]
+            rc = subprocess.run(cmd).returncode
+            with open(log, errors="replace") as f:
+                log_text = f.read()
+        if rc != 0:
+            print(f"check_xl: FAIL: the harness failed (exit {rc})")
+            return 1
+
+    bad, pairs = judge(log_text, opts)
+    def hx(v):
+        return f"{v:#x}" if isinstance(v, int) else repr(v)
+
+    for i, (xl, report) in enumerate(pairs):
+        print(f"check_xl: boot {i + 1}: domid {xl.get('domid')}: the toolstack's console ring-ref "
+              f"{hx(xl.get('console_ring_ref'))} port {xl.get('console_port')}, store ring-ref "
+              f"{hx(xl.get('store_ring_ref'))} port {xl.get('store_port')}, static-max "
+              f"{xl.get('static_max_kb')} KiB")
+        if report is not None:
+            m = report.get("magic", {})
+            print(f"check_xl: boot {i + 1}: magicboot's console pfn {hx(m.get('console_pfn'))} evtchn "
+                  f"{m.get('console_evtchn')}, store pfn {hx(m.get('store_pfn'))} evtchn {m.get('store_evtchn')}")
+    for b in bad:
+        print(f"check_xl: FAIL: {b}")
+    if bad:
+        return 1
+    print("check_xl: PASS")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
