@@ -24,15 +24,21 @@ static_assert(sizeof(gnttab_setup_table_t) == 24);
 static_assert(offsetof(gnttab_setup_table_t, frame_list) == 16);
 static_assert(sizeof(vcpu_register_vcpu_info_t) == 16);
 
-// shared_info: what the loader and the model read and write.
-static_assert(sizeof(shared_info_t) == 1104);
+// shared_info: what the loader and the model read and write, laid out as
+// Xen (C) lays it out, checked against aarch64-linux-gnu-gcc's C view of the
+// same header: the empty arch_* members take no room (xen_abi.h). C++'s own
+// view (56-byte vcpu_info_t) read wc_nsec where wc_version is.
+static_assert(sizeof(shared_info_t) == 1088);
 static_assert(offsetof(shared_info_t, vcpu_info) == 0);
-static_assert(XEN_LEGACY_MAX_VCPUS == 1 && sizeof(vcpu_info_t) == 56);
-static_assert(offsetof(shared_info_t, evtchn_pending) == 56);
-static_assert(offsetof(shared_info_t, wc_version) == 1080);
-static_assert(offsetof(shared_info_t, wc_sec) == 1084);
-static_assert(offsetof(shared_info_t, wc_nsec) == 1088);
-static_assert(offsetof(shared_info_t, wc_sec_hi) == 1092);
+static_assert(XEN_LEGACY_MAX_VCPUS == 1 && sizeof(vcpu_info_t) == 48);
+static_assert(offsetof(vcpu_info_t, evtchn_pending_sel) == 8);
+static_assert(offsetof(vcpu_info_t, time) == 16 && sizeof(vcpu_time_info_t) == 32);
+static_assert(offsetof(shared_info_t, evtchn_pending) == 48);
+static_assert(offsetof(shared_info_t, evtchn_mask) == 560);
+static_assert(offsetof(shared_info_t, wc_version) == 1072);
+static_assert(offsetof(shared_info_t, wc_sec) == 1076);
+static_assert(offsetof(shared_info_t, wc_nsec) == 1080);
+static_assert(offsetof(shared_info_t, wc_sec_hi) == 1084);
 
 // The guest layout the boards are built from.
 static_assert(GUEST_GNTTAB_BASE == 0x38000000 && GUEST_GNTTAB_SIZE == 0x01000000);

@@ -22,8 +22,8 @@ $MAGICBOOT_CACHE is an empty directory. tools/test and tools/demo call
 tools/setup (and make-payload, qemu/run) by path, so they run as copies in a
 sandbox tree whose tools/ holds stand-ins for those.
 
-Rows marked `known` fail today in files this test's author could not change;
-each says the fix. A known row that passes fails the test: remove its mark.
+A row may be marked `known`: a failure waiting for its fix, which the mark
+names. None is today. A known row that passes fails the test: remove its mark.
 As root, chmod 000 does not stop a read: the unreadable file is then a
 write-only sysfs attribute (open fails even for root); without one that row
 is skipped with the reason printed.
@@ -75,7 +75,7 @@ class Row:
     args: list          # {placeholders} filled from the fixtures
     names: str          # what the message must name (e.g. "--kernel")
     kind: str           # the kind of mistake, for the listing
-    known: str = ""     # fails today in a file we may not edit: the fix
+    known: str = ""     # a failure waiting for its fix: the fix
     loader: bool = False  # the loader's refusal: the check may be on stdout, more lines allowed
 
 
@@ -253,76 +253,51 @@ def rows():
         R(f, ["--hist", "{rodir}/hist.json"], "--hist", "unwritable directory"),
         R(f, ["--keep", "{text}"], "--keep", "a file, not a directory"),
     ]
-    # --- tools/qemu/run (may not be edited here) ----------------------------
+    # --- tools/qemu/run -------------------------------------------------------
     q = "tools/qemu/run"
-    one_line = ("tools/qemu/run: argparse prints its usage and the error on two lines; give main() a parser "
-                "whose error() prints one line and exits 2, as tools/build-dom0's Parser does")
-    def qr(kind, extra, names, known="", mode="bare"):
+    def qr(kind, extra, names, mode="bare"):
         # bare needs no Xen; the xen rows name an existing (fake) Xen image so
         # that the cache's missing one is not what stops them.
         xen = ["--xen", "{image}"] if mode == "xen" else []
-        return R(q, [mode, "--kernel", "{fw}", "--expect", "x"] + xen + extra, names, kind, known)
+        return R(q, [mode, "--kernel", "{fw}", "--expect", "x"] + xen + extra, names, kind)
     t += [
-        qr("unknown option", ["--frobnicate"], "--frobnicate", known=one_line),
-        R(q, ["--kernel", "{fw}", "--expect", "x"], "mode", "required argument missing", known=one_line),
-        R(q, ["hvm", "--kernel", "{fw}", "--expect", "x"], "mode", "choice not offered", known=one_line),
-        R(q, ["xen", "--expect", "x"], "--kernel", "required option missing", known=one_line),
-        R(q, ["xen", "--kernel"], "--kernel", "missing value", known=one_line),
+        qr("unknown option", ["--frobnicate"], "--frobnicate"),
+        R(q, ["--kernel", "{fw}", "--expect", "x"], "mode", "required argument missing"),
+        R(q, ["hvm", "--kernel", "{fw}", "--expect", "x"], "mode", "choice not offered"),
+        R(q, ["xen", "--expect", "x"], "--kernel", "required option missing"),
+        R(q, ["xen", "--kernel"], "--kernel", "missing value"),
         R(q, ["xen", "--kernel", "{missing}", "--expect", "x"], "--kernel", "path does not exist"),
         R(q, ["xen", "--kernel", "{dir}", "--expect", "x"], "--kernel", "directory"),
-        R(q, ["bare", "--kernel", "{empty}", "--expect", "x"], "--kernel", "empty file",
-          known="tools/qemu/run: refuse an empty --kernel/--ramdisk (`os.path.getsize(p) == 0`: die(f\"--kernel "
-                "{p}: empty file\")) before QEMU starts"),
-        R(q, ["bare", "--kernel", "{unreadable}", "--expect", "x"], "--kernel", "unreadable file",
-          known="tools/qemu/run: open each input file once up front (`open(p, 'rb').read(1)` in a try, "
-                "die(f\"--kernel {p}: {e.strerror}\")); today QEMU is started with it"),
+        R(q, ["bare", "--kernel", "{empty}", "--expect", "x"], "--kernel", "empty file"),
+        R(q, ["bare", "--kernel", "{unreadable}", "--expect", "x"], "--kernel", "unreadable file"),
         qr("path does not exist", ["--ramdisk", "{missing}"], "--ramdisk"),
         qr("directory", ["--ramdisk", "{dir}"], "--ramdisk"),
-        qr("empty file", ["--ramdisk", "{empty}"], "--ramdisk",
-           known="tools/qemu/run: refuse an empty --ramdisk as for --kernel"),
+        qr("empty file", ["--ramdisk", "{empty}"], "--ramdisk"),
         R(q, ["xen", "--kernel", "{fw}", "--expect", "x", "--xen", "{missing}"], "--xen", "path does not exist"),
         R(q, ["xen", "--kernel", "{fw}", "--expect", "x", "--xen", "{dir}"], "--xen", "directory"),
-        R(q, ["xen", "--kernel", "{fw}", "--expect", "x", "--xen", "{empty}"], "--xen", "empty file",
-          known="tools/qemu/run: refuse an empty --xen as for --kernel"),
-        qr("not a number", ["--timeout", "soon"], "--timeout", known=one_line),
-        qr("number out of range", ["--timeout", "0"], "--timeout",
-           known="tools/qemu/run: require --timeout > 0 and --linger >= 0 (type=positive float)"),
-        qr("negative number", ["--timeout", "-5"], "--timeout",
-           known="tools/qemu/run: require --timeout > 0"),
-        qr("negative number", ["--linger", "-1"], "--linger",
-           known="tools/qemu/run: require --linger >= 0"),
-        qr("not a number", ["--host-mem", "lots"], "--host-mem", known=one_line),
-        qr("number out of range", ["--host-mem", "0"], "--host-mem",
-           known="tools/qemu/run: require --host-mem in 128..65536 and --domu-mem in 16..(host-mem - 512) "
-                 "before QEMU starts"),
-        qr("number out of range", ["--domu-mem", "0"], "--domu-mem",
-           known="tools/qemu/run: require --domu-mem >= 16 (and below --host-mem)", mode="xen"),
-        qr("number out of range", ["--smp", "0"], "--smp",
-           known="tools/qemu/run: require --smp >= 1 and --domu-cpus in 1..--smp"),
-        qr("number out of range", ["--domu-cpus", "0"], "--domu-cpus",
-           known="tools/qemu/run: require --domu-cpus >= 1", mode="xen"),
-        qr("not a number", ["--ramdisk-addr", "lots"], "--ramdisk-addr", known=one_line),
-        qr("bad regex", ["--expect", "("], "--expect",
-           known="tools/qemu/run: name the option in the regex error (die(f\"--expect {e.pattern!r}: {e}\")); "
-                 "today it says only 'bad regex'"),
-        qr("parent does not exist", ["--log", "{missing}/serial.log"], "--log",
-           known="tools/qemu/run: check --log's directory exists and is writable before QEMU starts"),
-        qr("directory", ["--log", "{dir}"], "--log",
-           known="tools/qemu/run: refuse a --log (and --handover, --xl-values) that is a directory before "
-                 "QEMU starts"),
-        qr("a file, not a directory", ["--workdir", "{text}"], "--workdir",
-           known="tools/qemu/run: refuse a --workdir that is a file (today os.makedirs raises: a traceback)"),
-        qr("directory", ["--handover", "{dir}"], "--handover",
-           known="tools/qemu/run: refuse a --handover that is a directory before QEMU starts"),
+        R(q, ["xen", "--kernel", "{fw}", "--expect", "x", "--xen", "{empty}"], "--xen", "empty file"),
+        qr("not a number", ["--timeout", "soon"], "--timeout"),
+        qr("number out of range", ["--timeout", "0"], "--timeout"),
+        qr("negative number", ["--timeout", "-5"], "--timeout"),
+        qr("negative number", ["--linger", "-1"], "--linger"),
+        qr("not a number", ["--host-mem", "lots"], "--host-mem"),
+        qr("number out of range", ["--host-mem", "0"], "--host-mem"),
+        qr("number out of range", ["--domu-mem", "0"], "--domu-mem", mode="xen"),
+        qr("number out of range", ["--smp", "0"], "--smp"),
+        qr("number out of range", ["--domu-cpus", "0"], "--domu-cpus", mode="xen"),
+        qr("not a number", ["--ramdisk-addr", "lots"], "--ramdisk-addr"),
+        qr("bad regex", ["--expect", "("], "--expect"),
+        qr("parent does not exist", ["--log", "{missing}/serial.log"], "--log"),
+        qr("directory", ["--log", "{dir}"], "--log"),
+        qr("a file, not a directory", ["--workdir", "{text}"], "--workdir"),
+        qr("directory", ["--handover", "{dir}"], "--handover"),
         qr("option of another mode", ["--vuart"], "--vuart"),
         R(q, ["xl", "--kernel", "{fw}", "--expect", "x", "--xen", "{image}", "--dom0-kernel", "{missing}"],
           "--dom0-kernel", "path does not exist"),
         R(q, ["xl", "--kernel", "{fw}", "--expect", "x", "--xen", "{image}", "--dom0-kernel", "{image}",
               "--dom0-initramfs", "{missing}"], "--dom0-initramfs", "path does not exist"),
         R(q, ["xl", "--kernel", "{fw}", "--expect", "x", "--xen", "{image}", "--dom0-kernel", "{image}",
-              "--dom0-initramfs", "{image}", "--xl-values", "{dir}"], "--xl-values", "directory",
-          known="tools/qemu/run: refuse an --xl-values that is a directory (or in an unwritable directory) "
-                "before QEMU starts; today it is opened after the boot"),
+              "--dom0-initramfs", "{image}", "--xl-values", "{dir}"], "--xl-values", "directory"),
     ]
     # --- tools/build-dom0 (new; may not be edited here) ---------------------
     o = "tools/build-dom0"
@@ -330,15 +305,10 @@ def rows():
         R(o, ["--frobnicate"], "--frobnicate", "unknown option"),
         R(o, ["xen"], "xen", "stray word"),
         R(o, ["--out"], "--out", "missing value"),
-        R(o, ["--out", "{dir}"], "--out", "directory",
-          known="tools/build-dom0: check --out (not a directory, its directory writable) and --cache-dir "
-                "before looking for the cache, with exit 2; today the cache check comes first (exit 1)"),
-        R(o, ["--out", "{rodir}/dom0.cpio.gz"], "--out", "unwritable directory",
-          known="tools/build-dom0: the same early --out check (try creating the file's directory and a temp file)"),
-        R(o, ["--cache-dir", "{text}"], "--cache-dir", "a file, not a directory",
-          known="tools/build-dom0: say `--cache-dir X: not a directory` with exit 2, not that busybox is missing"),
-        R(o, ["--cache-dir", "{missing}"], "--cache-dir", "path does not exist",
-          known="tools/build-dom0: name --cache-dir when it does not exist (exit 2), not only the missing busybox"),
+        R(o, ["--out", "{dir}"], "--out", "directory"),
+        R(o, ["--out", "{rodir}/dom0.cpio.gz"], "--out", "unwritable directory"),
+        R(o, ["--cache-dir", "{text}"], "--cache-dir", "a file, not a directory"),
+        R(o, ["--cache-dir", "{missing}"], "--cache-dir", "path does not exist"),
     ]
     return t
 

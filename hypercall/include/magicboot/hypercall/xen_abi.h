@@ -20,6 +20,14 @@
 #define MB_XEN_ABI_FAKE_AARCH64 1
 #endif
 
+// Arm's struct arch_vcpu_info and arch_shared_info are empty: 0 bytes in C
+// (Xen, Linux), 1 in C++, which made vcpu_info_t 56 bytes here instead of
+// 48 and put every shared_info field after vcpu_info[] (evtchn_pending,
+// wc_version, ...) 8 bytes away from where Xen writes it. An empty member
+// marked [[no_unique_address]] takes no room, as in C. `arch` is only ever
+// the name of those two members in these headers; abi_checks.cpp pins the
+// C layout.
+#define arch arch [[no_unique_address]]
 #include <xen/xen.h>
 #include <xen/event_channel.h>
 #include <xen/grant_table.h>
@@ -30,6 +38,7 @@
 #include <xen/sched.h>
 #include <xen/vcpu.h>
 #include <xen/version.h>
+#undef arch
 
 #ifdef MB_XEN_ABI_FAKE_AARCH64
 #undef __aarch64__
