@@ -66,10 +66,13 @@ Model::Impl::Impl(const DomainConfig& c) : config(c) {
   ports[0].state = PortState::kReserved;  // port 0 is never a channel
 
   // Xen set the wallclock when it built the domain: wc_version is 2 when the
-  // guest first looks (seen on real Xen 4.17).
+  // guest first looks, under dom0less and xl alike (seen on real Xen 4.17).
+  // Its time is what Xen knows: nothing without a dom0 to tell it (0 under
+  // dom0less), the date dom0 set under xl.
+  wallclock_base_sec = config.kind == DomainKind::kXl ? kWallclockBaseSec : 0;
   shared_info_t si{};
   si.wc_version = 2;
-  si.wc_sec = static_cast<uint32_t>(kWallclockBaseSec);
+  si.wc_sec = static_cast<uint32_t>(wallclock_base_sec);
   store.write(shared_info_mfn, 0, &si, sizeof si);
 
   if (config.kind == DomainKind::kXl) {
@@ -202,7 +205,7 @@ void Model::tick() {
   shared_info_t si;
   m.store.read(m.shared_info_mfn, 0, &si, sizeof si);
   si.wc_version += 2;
-  si.wc_sec = static_cast<uint32_t>(kWallclockBaseSec + m.now_ns / 1'000'000'000);
+  si.wc_sec = static_cast<uint32_t>(m.wallclock_base_sec + m.now_ns / 1'000'000'000);
   si.wc_nsec = static_cast<uint32_t>(m.now_ns % 1'000'000'000);
   for (size_t i = 0; i < std::size(pending); ++i) si.evtchn_pending[i] |= pending[i];
   // vCPU 0's vcpu_info lives in shared_info until it is registered elsewhere.

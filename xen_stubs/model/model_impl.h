@@ -113,6 +113,7 @@ struct Model::Impl {
   std::optional<unsigned> shutdown;
   uint64_t ticks = 0;
   uint64_t now_ns = 0;
+  uint64_t wallclock_base_sec = 0;  // wc_sec when the domain was built
 
   // --- accesses -------------------------------------------------------------
   std::vector<Fault> faults;
