@@ -25,26 +25,34 @@ uint32_t load_le32(const uint8_t* p) {
 // The documented arena bound holds (tables, alignment, window buffer).
 static_assert(sizeof(InflateTables) + 16 + kGunzipChunkBytes <= kGunzipArenaBytes);
 
-// What a member's trailer claims; checked against what came out.
-struct Trailer {
-  uint32_t crc;
-  uint32_t isize;
+// The member as given: its bytes, and where its header ends.
+struct Member {
+  const uint8_t* data;
+  size_t len;
+  size_t header;
 };
 
-Res<void> check_trailer(const RawInflater& inf, size_t header, size_t stream_end, uint64_t total, uint32_t crc,
-                        Trailer want) {
-  if (header + inf.consumed() != stream_end)
+// The trailer follows the deflate stream where it really ended; after it
+// only zero padding (kGzipPaddingMax) may come. Checked against what came out.
+Res<void> check_trailer(const RawInflater& inf, Member m, uint64_t total, uint32_t crc) {
+  const size_t at = m.header + inf.consumed();
+  bool padded = at <= m.len - kGzipTrailerSize && m.len - kGzipTrailerSize - at <= kGzipPaddingMax;
+  for (size_t i = at + kGzipTrailerSize; padded && i < m.len; ++i) padded = m.data[i] == 0;
+  if (!padded)
     return MB_ERR(ErrorCode::kBadInput, "gzip-trailer",
-                  "deflate stream ends at offset %#zx but the trailer starts at %#zx "
-                  "(trailing data or concatenated members)",
-                  header + inf.consumed(), stream_end);
+                  "deflate stream ends at offset %#zx, then %#zx bytes before the end: not a trailer and "
+                  "up to %#zx zero bytes (trailing data or concatenated members)",
+                  at, m.len - at, kGzipPaddingMax);
+  const struct {
+    uint32_t crc, isize;
+  } want{load_le32(m.data + at), load_le32(m.data + at + 4)};
   if (crc != want.crc)
     return MB_ERR(ErrorCode::kBadInput, "gzip-crc",
                   "CRC32 of %#llx inflated bytes is %#x, trailer at offset %#zx says %#x",
-                  static_cast<unsigned long long>(total), crc, stream_end, want.crc);
+                  static_cast<unsigned long long>(total), crc, at, want.crc);
   if (static_cast<uint32_t>(total) != want.isize)
     return MB_ERR(ErrorCode::kBadInput, "gzip-isize", "inflated %#llx bytes, trailer ISIZE at offset %#zx says %#x",
-                  static_cast<unsigned long long>(total), stream_end + 4, want.isize);
+                  static_cast<unsigned long long>(total), at + 4, want.isize);
   return {};
 }
 
@@ -56,8 +64,8 @@ Res<uint64_t> capacity_error(uint64_t capacity, GuestPhys dst, const RawInflater
 
 // Straight into the destination, pausing every kGunzipProgressEvery bytes
 // to hash what just came out (still in the cache) and report progress.
-Res<uint64_t> inflate_in_place(RawInflater& inf, uint8_t* out, uint64_t capacity, GuestPhys dst, size_t header,
-                               size_t stream_end, Trailer want, Progress* progress) {
+Res<uint64_t> inflate_in_place(RawInflater& inf, uint8_t* out, uint64_t capacity, GuestPhys dst, Member m,
+                               Progress* progress) {
   static_assert(sizeof(size_t) == sizeof(uint64_t));
   size_t pos = 0;
   uint32_t crc = 0;
@@ -66,11 +74,11 @@ Res<uint64_t> inflate_in_place(RawInflater& inf, uint8_t* out, uint64_t capacity
     const size_t pause = capacity - pos > kGunzipProgressEvery ? pos + kGunzipProgressEvery : SIZE_MAX;
     const InflateStop stop = MB_TRY(inf.run(out, pos, capacity, pause));
     crc = crc32(out + hashed, pos - hashed, crc);
-    if (progress) progress->update(pos, want.isize);
+    if (progress) progress->update(pos, capacity);
     if (stop == InflateStop::kEnd) break;
-    if (stop == InflateStop::kFull) return capacity_error(capacity, dst, inf, header);
+    if (stop == InflateStop::kFull) return capacity_error(capacity, dst, inf, m.header);
   }
-  MB_CHECK(check_trailer(inf, header, stream_end, pos, crc, want));
+  MB_CHECK(check_trailer(inf, m, pos, crc));
   return uint64_t{pos};
 }
 
@@ -78,8 +86,7 @@ Res<uint64_t> inflate_in_place(RawInflater& inf, uint8_t* out, uint64_t capacity
 // byte written. The buffer keeps a deflate window of history in front of
 // the bytes not yet written out.
 Res<uint64_t> inflate_through_window(RawInflater& inf, GuestMemory& mem, uint8_t* buf, uint64_t capacity,
-                                     GuestPhys dst, size_t header, size_t stream_end, Trailer want,
-                                     Progress* progress) {
+                                     GuestPhys dst, Member m, Progress* progress) {
   static_assert(kGunzipChunkBytes > kInflateWindowBytes + kInflateMaxMatch);
   uint64_t total = 0;
   uint32_t crc = 0;
@@ -93,20 +100,20 @@ Res<uint64_t> inflate_through_window(RawInflater& inf, GuestMemory& mem, uint8_t
       return MB_ERR(ErrorCode::kInvariant, "gzip-window", "inflate window full at output %#llx",
                     static_cast<unsigned long long>(total + (pos - written)));
     const size_t n = pos - written;
-    if (n > capacity - total) return capacity_error(capacity, dst, inf, header);
+    if (n > capacity - total) return capacity_error(capacity, dst, inf, m.header);
     MB_CHECK(mem.write(dst + total, buf + written, n));
     crc = crc32(buf + written, n, crc);
     total += n;
     if (progress && total >= next_report) {
-      progress->update(total, want.isize);
+      progress->update(total, capacity);
       next_report = total + kGunzipProgressEvery;
     }
     if (stop == InflateStop::kEnd) break;
     std::memmove(buf, buf + pos - kInflateWindowBytes, kInflateWindowBytes);
     pos = written = kInflateWindowBytes;
   }
-  MB_CHECK(check_trailer(inf, header, stream_end, total, crc, want));
-  if (progress) progress->update(total, want.isize);
+  MB_CHECK(check_trailer(inf, m, total, crc));
+  if (progress) progress->update(total, capacity);
   return total;
 }
 
@@ -191,21 +198,21 @@ Res<size_t> gunzip_prefix(const uint8_t* src, size_t len, uint8_t* out, size_t o
 Res<uint64_t> gunzip_to_guest(GuestMemory& mem, const uint8_t* src, size_t len, GuestPhys dst,
                               uint64_t capacity, Arena& arena, Progress* progress) {
   const size_t header = MB_TRY(gzip_header_size(src, len));
-  const size_t stream_end = len - kGzipTrailerSize;
-  const Trailer want{load_le32(src + stream_end), load_le32(src + stream_end + 4)};
-  if (progress) progress->update(0, want.isize);
-  // ISIZE is not trusted to refuse early: in a truncated file those bytes
-  // are deflate data, and the right diagnosis is "truncated".
+  const Member m{src, len, header};
+  // The total shown is the capacity (the Image's image_size, a bound), not
+  // ISIZE: the last four bytes are ISIZE only when nothing pads the member,
+  // and in a truncated file they are deflate data.
+  if (progress) progress->update(0, capacity);
   const auto mark = arena.mark();
   Res<uint64_t> result = [&]() -> Res<uint64_t> {
-    RawInflater inf = MB_TRY(RawInflater::create(arena, src + header, stream_end - header, header));
+    RawInflater inf = MB_TRY(RawInflater::create(arena, src + header, len - kGzipTrailerSize - header, header));
     if (auto out = mem.writable(dst, static_cast<size_t>(capacity)); out.ok())
-      return inflate_in_place(inf, *out, capacity, dst, header, stream_end, want, progress);
+      return inflate_in_place(inf, *out, capacity, dst, m, progress);
     auto* buf = static_cast<uint8_t*>(arena.allocate(kGunzipChunkBytes));
     if (buf == nullptr)
       return MB_ERR(ErrorCode::kNoMemory, "gzip-arena", "no %zu-byte inflate window in the arena (%zu of %zu bytes used)",
                     kGunzipChunkBytes, arena.used(), arena.capacity());
-    return inflate_through_window(inf, mem, buf, capacity, dst, header, stream_end, want, progress);
+    return inflate_through_window(inf, mem, buf, capacity, dst, m, progress);
   }();
   arena.rewind(mark);
   return result;

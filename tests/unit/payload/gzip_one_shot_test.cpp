@@ -92,6 +92,7 @@ TEST(GzipOneShot, BadInputFailsTheSameCheckAsStreaming) {
   crc[crc.size() - 8] ^= 1;
   isize[isize.size() - 4] ^= 1;
   trailing.insert(trailing.end(), 16, 0);
+  trailing[trailing.size() - 3] = 1;  // not zero padding
   btype[10] |= 0x06;
   EXPECT_EQ(one_shot(crc, crc.size()), "gzip-crc");
   EXPECT_EQ(one_shot(isize, isize.size()), "gzip-isize");

@@ -26,6 +26,10 @@ namespace mb::loader {
 inline constexpr uint8_t kGzipMagic0 = 0x1f;
 inline constexpr uint8_t kGzipMagic1 = 0x8b;
 inline constexpr size_t kGzipTrailerSize = 8;  // CRC32, ISIZE (both little-endian)
+// Zero bytes after the trailer that are padding, not trailing data: whoever
+// put the payload in memory may round it up to a page (libxl does, for an xl
+// guest's ramdisk). gzip(1) ignores trailing zeros too.
+inline constexpr size_t kGzipPaddingMax = 4095;
 
 // Bytes of arena gunzip_prefix / gunzip_to_guest need at most: the inflate
 // tables (~35 KiB) plus, without writable(), the 64 KiB window buffer.
