@@ -38,8 +38,7 @@ class ConsoleProgress final : public loader::Progress {
  public:
   explicit ConsoleProgress(Console& c) : c_(c) {}
   void update(uint64_t done, uint64_t total) override {
-    print(c_, "magicboot: inflating %llu / %llu MiB\n", (unsigned long long)(done >> 20),
-          (unsigned long long)(total >> 20));
+    print(c_, "magicboot: inflating %s of %s\n", human_size(done).text, human_size(total).text);
   }
 
  private:

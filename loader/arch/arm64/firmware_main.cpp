@@ -6,6 +6,7 @@
 
 #include "magicboot/cmdline.h"
 #include "magicboot/config.h"
+#include "magicboot/format.h"
 #include "magicboot/loader/boot.h"
 #include "magicboot/loader/arch/arm64/boot_flow.h"
 #include "magicboot/loader/arch/arm64/firmware_platform.h"
@@ -54,7 +55,7 @@ void describe(FirmwarePlatform& fw) {
         fw.mmu().tables_used(), fw.mmu().tables_capacity(), fw.mmu().pa_bits());
   if (const Error* e = fw.ring_refused()) print(con, "console: PV ring not used: %s: %s\n", e->check, e->detail);
   for (const PhysRange& bank : dt.ram())
-    print(con, "ram %#llx-%#llx (%llu MiB)\n", ull(bank.base.value), ull(bank.end().value), ull(bank.size >> 20));
+    print(con, "ram %#llx-%#llx (%s)\n", ull(bank.base.value), ull(bank.end().value), human_size(bank.size).text);
   if (!dt.payload.empty())
     print(con, "initrd %#llx-%#llx\n", ull(dt.payload.base.value), ull(dt.payload.end().value));
 }
