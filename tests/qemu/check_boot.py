@@ -212,12 +212,36 @@ def self_test():
     return 1 if failures else 0
 
 
-def main():
-    argv = sys.argv[1:]
-    harness_args = []
+def split_argv(argv):
+    """(the checker's own arguments, the harness's: those after '--')."""
     if "--" in argv:
         at = argv.index("--")
-        argv, harness_args = argv[:at], argv[at + 1:]
+        return argv[:at], argv[at + 1:]
+    return argv, []
+
+
+def serial_log(ap, opts, harness_args, who):
+    """The log to judge: --log-only's file, or a boot through tools/qemu/run
+    with the harness's arguments. None when the harness failed (said why)."""
+    if opts.log_only:
+        with open(opts.log_only, errors="replace") as f:
+            return f.read()
+    if not harness_args:
+        ap.error("give the harness arguments after --")
+    with tempfile.TemporaryDirectory(prefix=f"magicboot-{who}-") as tmp:
+        log = os.path.join(tmp, "serial.log")
+        cmd = [sys.executable, os.path.join(ROOT, "tools", "qemu", "run")] + harness_args + ["--log", log]
+        rc = subprocess.run(cmd).returncode
+        with open(log, errors="replace") as f:
+            log_text = f.read()
+    if rc != 0:
+        print(f"{who}: FAIL: the harness failed (exit {rc})")
+        return None
+    return log_text
+
+
+def main():
+    argv, harness_args = split_argv(sys.argv[1:])
     ap = argparse.ArgumentParser(prog="check_boot.py", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     g = ap.add_mutually_exclusive_group()
@@ -233,26 +257,14 @@ def main():
     if opts.self_test:
         return self_test()
 
-    if opts.log_only:
-        with open(opts.log_only, errors="replace") as f:
-            log_text = f.read()
-    else:
-        if not harness_args:
-            ap.error("give the harness arguments after --")
-        if "--kernel" in harness_args:
-            kernel = harness_args[harness_args.index("--kernel") + 1]
-            if not os.path.isfile(kernel):
-                print(f"check_boot: FAIL: firmware {kernel} is missing. {opts.missing_hint}")
-                return 1
-        with tempfile.TemporaryDirectory(prefix="magicboot-check-") as tmp:
-            log = os.path.join(tmp, "serial.log")
-            cmd = [sys.executable, os.path.join(ROOT, "tools", "qemu", "run")] + harness_args + ["--log", log]
-            rc = subprocess.run(cmd).returncode
-            with open(log, errors="replace") as f:
-                log_text = f.read()
-        if rc != 0:
-            print(f"check_boot: FAIL: the harness failed (exit {rc})")
+    if not opts.log_only and "--kernel" in harness_args:
+        kernel = harness_args[harness_args.index("--kernel") + 1]
+        if not os.path.isfile(kernel):
+            print(f"check_boot: FAIL: firmware {kernel} is missing. {opts.missing_hint}")
             return 1
+    log_text = serial_log(ap, opts, harness_args, "check_boot")
+    if log_text is None:
+        return 1
 
     bad, report = judge(log_text, opts)
     if report is not None:

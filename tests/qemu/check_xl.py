@@ -30,9 +30,7 @@ import argparse
 import copy
 import json
 import os
-import subprocess
 import sys
-import tempfile
 
 HERE = os.path.dirname(os.path.realpath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -235,11 +233,7 @@ def self_test():
 
 
 def main():
-    argv = sys.argv[1:]
-    harness_args = []
-    if "--" in argv:
-        at = argv.index("--")
-        argv, harness_args = argv[:at], argv[at + 1:]
+    argv, harness_args = check_boot.split_argv(sys.argv[1:])
     ap = argparse.ArgumentParser(prog="check_xl.py", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--handover", choices=["guest", "guest-vuart"])
@@ -252,21 +246,9 @@ def main():
     if opts.self_test:
         return self_test()
 
-    if opts.log_only:
-        with open(opts.log_only, errors="replace") as f:
-            log_text = f.read()
-    else:
-        if not harness_args:
-            ap.error("give the harness arguments after --")
-        with tempfile.TemporaryDirectory(prefix="magicboot-check-xl-") as tmp:
-            log = os.path.join(tmp, "serial.log")
-            cmd = [sys.executable, os.path.join(ROOT, "tools", "qemu", "run")] + harness_args + ["--log", log]
-            rc = subprocess.run(cmd).returncode
-            with open(log, errors="replace") as f:
-                log_text = f.read()
-        if rc != 0:
-            print(f"check_xl: FAIL: the harness failed (exit {rc})")
-            return 1
+    log_text = check_boot.serial_log(ap, opts, harness_args, "check_xl")
+    if log_text is None:
+        return 1
 
     bad, pairs = judge(log_text, opts)
     def hx(v):
