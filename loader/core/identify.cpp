@@ -32,9 +32,7 @@ Res<PayloadView> identify(GuestMemory& mem, Arena& arena, const BootOptions& opt
 
   if (pl.kernel_compression == Compression::kGzip) {
     uint8_t head[kImageHeaderSize];
-    auto mark = arena.mark();
     size_t got = MB_TRY(gunzip_prefix(pl.kernel.data, pl.kernel.size, head, sizeof head, arena));
-    arena.rewind(mark);
     r.image = MB_TRY(parse_image_header(head, got));
     // ISIZE is only what the last four bytes claim: garbage when the stream
     // is truncated or corrupt. It is not judged here; the inflate checks the

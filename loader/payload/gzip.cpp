@@ -184,15 +184,11 @@ Res<uint64_t> gzip_isize(const uint8_t* data, size_t len) {
 Res<size_t> gunzip_prefix(const uint8_t* src, size_t len, uint8_t* out, size_t out_len,
                           Arena& arena) {
   const size_t header = MB_TRY(gzip_header_size(src, len));
-  const auto mark = arena.mark();
-  Res<size_t> result = [&]() -> Res<size_t> {
-    RawInflater inf = MB_TRY(RawInflater::create(arena, src + header, len - kGzipTrailerSize - header, header));
-    size_t pos = 0;
-    (void)MB_TRY(inf.run(out, pos, out_len, SIZE_MAX));  // kEnd or kFull: either way the prefix is there
-    return pos;
-  }();
-  arena.rewind(mark);
-  return result;
+  ArenaScope scratch(arena);
+  RawInflater inf = MB_TRY(RawInflater::create(arena, src + header, len - kGzipTrailerSize - header, header));
+  size_t pos = 0;
+  (void)MB_TRY(inf.run(out, pos, out_len, SIZE_MAX));  // kEnd or kFull: either way the prefix is there
+  return pos;
 }
 
 Res<uint64_t> gunzip_to_guest(GuestMemory& mem, const uint8_t* src, size_t len, GuestPhys dst,
@@ -203,19 +199,15 @@ Res<uint64_t> gunzip_to_guest(GuestMemory& mem, const uint8_t* src, size_t len, 
   // ISIZE: the last four bytes are ISIZE only when nothing pads the member,
   // and in a truncated file they are deflate data.
   if (progress) progress->update(0, capacity);
-  const auto mark = arena.mark();
-  Res<uint64_t> result = [&]() -> Res<uint64_t> {
-    RawInflater inf = MB_TRY(RawInflater::create(arena, src + header, len - kGzipTrailerSize - header, header));
-    if (auto out = mem.writable(dst, static_cast<size_t>(capacity)); out.ok())
-      return inflate_in_place(inf, *out, capacity, dst, m, progress);
-    auto* buf = static_cast<uint8_t*>(arena.allocate(kGunzipChunkBytes));
-    if (buf == nullptr)
-      return MB_ERR(ErrorCode::kNoMemory, "gzip-arena", "no %zu-byte inflate window in the arena (%zu of %zu bytes used)",
-                    kGunzipChunkBytes, arena.used(), arena.capacity());
-    return inflate_through_window(inf, mem, buf, capacity, dst, m, progress);
-  }();
-  arena.rewind(mark);
-  return result;
+  ArenaScope scratch(arena);
+  RawInflater inf = MB_TRY(RawInflater::create(arena, src + header, len - kGzipTrailerSize - header, header));
+  if (auto out = mem.writable(dst, static_cast<size_t>(capacity)); out.ok())
+    return inflate_in_place(inf, *out, capacity, dst, m, progress);
+  auto* buf = static_cast<uint8_t*>(arena.allocate(kGunzipChunkBytes));
+  if (buf == nullptr)
+    return MB_ERR(ErrorCode::kNoMemory, "gzip-arena", "no %zu-byte inflate window in the arena (%zu of %zu bytes used)",
+                  kGunzipChunkBytes, arena.used(), arena.capacity());
+  return inflate_through_window(inf, mem, buf, capacity, dst, m, progress);
 }
 
 }  // namespace mb::loader

@@ -1,6 +1,7 @@
 // The loader's only heap: a bump allocator over a buffer the caller owns
 // (the firmware's heap region, or a host array in tests). Frees nothing
-// individually; reset() or a Mark rewinds it. Allocation failure is a value.
+// individually; an ArenaScope (or reset()) gives memory back. Allocation
+// failure is a value.
 #pragma once
 
 #include <cstddef>
@@ -43,6 +44,20 @@ class Arena {
   size_t size_;
   size_t used_ = 0;
   size_t peak_ = 0;
+};
+
+// Scratch memory for one piece of work: everything allocated from the arena
+// while the scope lives is given back when it ends, on every return path.
+class ArenaScope {
+ public:
+  explicit ArenaScope(Arena& arena) : arena_(arena), mark_(arena.mark()) {}
+  ~ArenaScope() { arena_.rewind(mark_); }
+  ArenaScope(const ArenaScope&) = delete;
+  ArenaScope& operator=(const ArenaScope&) = delete;
+
+ private:
+  Arena& arena_;
+  Arena::Mark mark_;
 };
 
 }  // namespace mb

@@ -32,5 +32,32 @@ TEST(Arena, MarkRewindsAndPeakRemembers) {
   EXPECT_NE(a.allocate(120), nullptr);
 }
 
+TEST(Arena, ScopeGivesBackOnEveryPath) {
+  alignas(16) uint8_t buf[128];
+  Arena a(buf, sizeof buf);
+  ASSERT_NE(a.allocate(16), nullptr);
+  auto work = [&](bool fail_early) {
+    ArenaScope scratch(a);
+    if (a.allocate(32) == nullptr) return false;
+    if (fail_early) return false;
+    return a.allocate(64) != nullptr;
+  };
+  EXPECT_FALSE(work(true));
+  EXPECT_EQ(a.used(), 16u);
+  EXPECT_TRUE(work(false));
+  EXPECT_EQ(a.used(), 16u);
+  EXPECT_EQ(a.peak(), 16u + 32u + 64u);
+  {
+    ArenaScope outer(a);
+    ASSERT_NE(a.allocate(8), nullptr);
+    {
+      ArenaScope inner(a);
+      ASSERT_NE(a.allocate(8), nullptr);
+    }
+    EXPECT_EQ(a.used(), 16u + 8u);  // the inner scope's 8 (at 32) are gone
+  }
+  EXPECT_EQ(a.used(), 16u);
+}
+
 }  // namespace
 }  // namespace mb
