@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <optional>
+#include <vector>
 
 #include "boards/xen_arm64/board.h"
 #include "guest_dt.h"
@@ -148,8 +149,9 @@ SimResult run_sim(const SimOptions& o, const SimInspector& inspect) {
   RecordingCpu cpu;
   StderrProgress progress;
   Platform p{m.hypercalls(), m.memory("loader"), console, cpu, kLoaderLayout};
-  static uint8_t arena_buf[CONFIG_LOADER_HEAP_SIZE];
-  Arena arena(arena_buf, sizeof arena_buf);
+  // The firmware's arena size; each run its own, so run_sim is reentrant.
+  std::vector<uint8_t> arena_buf(CONFIG_LOADER_HEAP_SIZE);
+  Arena arena(arena_buf.data(), arena_buf.size());
   loader::BootOptions opts;
   opts.strategy = o.strategy;
   opts.fit_config = o.fit_config.empty() ? nullptr : o.fit_config.c_str();

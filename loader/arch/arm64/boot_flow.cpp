@@ -12,9 +12,6 @@
 namespace mb::arm64 {
 namespace {
 
-// Lives in .bss: the report holds the ledger the fault classifier reads.
-loader::BootReport g_report_storage;
-
 bool classify(void* ctx, GuestPhys far, char* out, size_t len) {
   const auto* r = static_cast<const loader::BootReport*>(ctx);
   const loader::XenSession& x = r->xen;
@@ -48,7 +45,10 @@ class ConsoleProgress final : public loader::Progress {
 }  // namespace
 
 void run_boot_flow(FirmwarePlatform& fw, bool full_report) {
-  loader::BootReport& report = g_report_storage;
+  // The report holds the ledger the fault classifier reads. This frame
+  // never returns (the jump or a halt ends it), so the classifier's
+  // pointer stays valid.
+  loader::BootReport report;
   fw.faults().set_classifier(classify, &report);
   const PhysRange heap = heap_region();
   Arena arena(reinterpret_cast<void*>(static_cast<uintptr_t>(heap.base.value)), heap.size);
