@@ -12,8 +12,8 @@ uintptr_t __stack_chk_guard = 0x595e9fbd94fda766;
 
 [[noreturn]] void __stack_chk_fail(void) { mb::arm64::fatal("stack protector: stack smashed"); }
 
-// No heap, no files, no exit. malloc/free are defined (failing) so that a
-// library's default allocator (libdeflate's) does not pull in picolibc's.
+// No heap, no files, no exit. malloc/free are defined (failing) so that
+// nothing linked can pull in picolibc's allocator: the arena is the only heap.
 void* sbrk(ptrdiff_t) { return reinterpret_cast<void*>(-1); }
 void* malloc(size_t) { return nullptr; }
 void free(void*) {}

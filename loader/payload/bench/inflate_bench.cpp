@@ -1,11 +1,12 @@
-// The loader core's gzip path (gunzip_to_guest) against plain zlib inflate
-// and libdeflate, on the same data: by default Debian's arm64 kernel cached
-// by tools/setup, gzip -9'd here with zlib (or the file named by
-// MB_BENCH_GZIP). Two GuestMemory flavours show the two loader paths:
+// The loader core's gzip path (gunzip_to_guest, our own inflater) against
+// plain zlib inflate and libdeflate as yardsticks, on the same data: by
+// default Debian's arm64 kernel cached by tools/setup, gzip -9'd here with
+// zlib (or the file named by MB_BENCH_GZIP). Two GuestMemory flavours show
+// the loader's two paths:
 //   - FlatMemory: guest RAM over a host buffer that offers writable(), as the
-//     firmware's identity map does -> the libdeflate one-shot path;
+//     firmware's identity map does -> inflate in place;
 //   - StreamOnlyMemory: the same buffer through write() only, as the model
-//     does -> zlib streaming through a 64 KiB chunk plus mem.write().
+//     does -> inflate through a 64 KiB window plus mem.write().
 // Both include the CRC32 check the loader always makes. At the end the
 // ratios to plain zlib inflate are printed.
 #include <benchmark/benchmark.h>
