@@ -1,14 +1,11 @@
 #include "boards/xen_arm64/board.h"
+#include "magicboot/loader/boot_protocol.h"
 #include "steps.h"
 
 namespace mb::loader::steps {
 namespace {
 
-bool in_ram(const DiscoveredDt& dt, PhysRange range) {
-  for (const PhysRange& bank : dt.ram())
-    if (bank.contains(range)) return true;
-  return false;
-}
+bool in_ram(const DiscoveredDt& dt, PhysRange range) { return boot_protocol::in_one_bank(dt.ram(), range); }
 
 bool touches_ram(const DiscoveredDt& dt, PhysRange range) {
   for (const PhysRange& bank : dt.ram())

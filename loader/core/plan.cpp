@@ -7,15 +7,16 @@
 // overlaps a source that is still needed: the load order cannot matter. The
 // one overlap allowed is the identity: a kernel already where it may run is
 // not moved (zero-copy), and an initrd already in RAM stays where it is.
+#include "magicboot/loader/boot_protocol.h"
 #include "magicboot/loader/dt_fixup.h"
 #include "steps.h"
 
 namespace mb::loader::steps {
 namespace {
 
-constexpr uint64_t kKernelAlign = uint64_t{2} << 20;
-constexpr uint64_t kAddressLimit = uint64_t{1} << 48;
-constexpr uint64_t kDtBlock = uint64_t{2} << 20;
+using boot_protocol::kAddressLimit;
+using boot_protocol::kDtbBlock;
+using boot_protocol::kKernelAlign;
 
 // The highest address the kernel may end at.
 GuestPhys kernel_limit(const BootReport& r) {
@@ -72,7 +73,7 @@ Res<void> plan(const PayloadView& pv, size_t dt_capacity, BootReport& r) {
   // Alone in a 2 MiB block when one is free; otherwise page-aligned (the
   // kernel maps the DTB through a fixmap of its own, either works).
   GuestPhys ram_top = r.dt.ram()[r.dt.bank_count - 1].end();
-  auto block = l.allocate(kDtBlock, kDtBlock, ram_top, RangeType::kOutgoingDt, Placement::kHighest);
+  auto block = l.allocate(kDtbBlock, kDtbBlock, ram_top, RangeType::kOutgoingDt, Placement::kHighest);
   GuestPhys dtb = block.ok() ? *block
                              : MB_TRY(l.allocate(align_up(dt_capacity, kPageSize), kPageSize, ram_top,
                                                  RangeType::kOutgoingDt, Placement::kHighest));

@@ -4,12 +4,14 @@
 #include <cstdarg>
 
 #include "magicboot/format.h"
+#include "magicboot/loader/boot_protocol.h"
 #include "steps.h"
 
 namespace mb::loader::steps {
 namespace {
 
-constexpr uint64_t kAddressLimit = uint64_t{1} << 48;
+using boot_protocol::in_one_bank;
+using boot_protocol::kAddressLimit;
 
 [[gnu::format(printf, 3, 4)]] void add(BootReport& r, const char* check, const char* fmt, ...) {
   if (r.finding_count >= sizeof r.findings / sizeof r.findings[0]) return;
@@ -19,12 +21,6 @@ constexpr uint64_t kAddressLimit = uint64_t{1} << 48;
   va_start(ap, fmt);
   vformat_to(f.detail, sizeof f.detail, fmt, ap);
   va_end(ap);
-}
-
-bool in_one_bank(const DiscoveredDt& dt, PhysRange range) {
-  for (const PhysRange& bank : dt.ram())
-    if (bank.contains(range)) return true;
-  return false;
 }
 
 void check_handover(BootReport& r) {
@@ -44,13 +40,14 @@ void check_handover(BootReport& r) {
   if (r.ledger.total_ram() != r.dt.ram_total())
     add(r, "no-ram-hole", "ledger holds %llu bytes of RAM, the DT says %llu",
         (unsigned long long)r.ledger.total_ram(), (unsigned long long)r.dt.ram_total());
-  if (r.kernel.end().value > kAddressLimit || !in_one_bank(r.dt, r.kernel))
+  if (r.kernel.end().value > kAddressLimit || !in_one_bank(r.dt.ram(), r.kernel))
     add(r, "addressable-layout", "kernel [%#llx, %#llx) is not in RAM below 2^48",
         (unsigned long long)r.kernel.base.value, (unsigned long long)r.kernel.end().value);
-  if (!r.dtb.base.is_aligned(8) || r.dtb.size > (uint64_t{2} << 20) || !in_one_bank(r.dt, r.dtb))
+  if (!r.dtb.base.is_aligned(boot_protocol::kDtbAlign) || r.dtb.size > boot_protocol::kDtbMaxSize ||
+      !in_one_bank(r.dt.ram(), r.dtb))
     add(r, "addressable-layout", "DTB [%#llx, +%#llx) is not 8-byte aligned, <= 2 MiB, in RAM",
         (unsigned long long)r.dtb.base.value, (unsigned long long)r.dtb.size);
-  if (!r.initrd.empty() && !in_one_bank(r.dt, r.initrd))
+  if (!r.initrd.empty() && !in_one_bank(r.dt.ram(), r.initrd))
     add(r, "addressable-layout", "initrd [%#llx, %#llx) is not in RAM",
         (unsigned long long)r.initrd.base.value, (unsigned long long)r.initrd.end().value);
   if (r.kernel.overlaps(r.dtb) || r.kernel.overlaps(r.initrd) || r.dtb.overlaps(r.initrd))

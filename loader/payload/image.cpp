@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "magicboot/addr.h"
+#include "magicboot/loader/boot_protocol.h"
 
 namespace mb::loader {
 
@@ -37,7 +38,7 @@ Res<ImageHeader> parse_image_header(const uint8_t* data, size_t len) {
   h.anywhere = (h.flags & kImageFlagAnywhere) != 0;
   // The base is 2 MiB aligned and text_offset is added to it; an offset of
   // 2 MiB or more, or not 4 KiB aligned, is no kernel we know how to place.
-  if (h.text_offset >= (uint64_t{2} << 20) || (h.text_offset & (kPageSize - 1)) != 0)
+  if (h.text_offset >= boot_protocol::kKernelAlign || (h.text_offset & (kPageSize - 1)) != 0)
     return MB_ERR(ErrorCode::kBadInput, "image-text-offset",
                   "text_offset %#llx is not a 4 KiB-aligned offset below 2 MiB",
                   static_cast<unsigned long long>(h.text_offset));

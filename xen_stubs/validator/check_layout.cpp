@@ -26,6 +26,9 @@ std::vector<Finding> check_image_outside_free_ram(const Model&, const HandoverVi
 
 namespace {
 
+// Stated here again, not taken from loader/boot_protocol.h: the validator is
+// the loader's independent judge, so a rule the loader got wrong must not be
+// a rule the validator agrees with.
 constexpr uint64_t k2MiB = uint64_t{2} << 20;
 constexpr uint64_t kVaLimit = uint64_t{1} << 48;
 

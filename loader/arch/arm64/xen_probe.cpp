@@ -6,6 +6,7 @@
 #include "magicboot/config.h"
 #include "magicboot/format.h"
 #include "magicboot/hypercall/xen.h"
+#include "magicboot/loader/boot_protocol.h"
 #include "magicboot/loader/arch/arm64/sysreg.h"
 
 namespace mb::arm64 {
@@ -47,7 +48,7 @@ void jump_to_initrd(FirmwarePlatform& fw) {
     return;
   }
   memcpy(&text_offset, h + 8, sizeof text_offset);
-  if (!img.base.is_aligned(2u << 20) || text_offset != 0) {
+  if (!img.base.is_aligned(loader::boot_protocol::kKernelAlign) || text_offset != 0) {
     print(con, "probe-jump: Image at %#llx with text_offset %#llx cannot run in place\n",
           static_cast<unsigned long long>(img.base.value), static_cast<unsigned long long>(text_offset));
     return;

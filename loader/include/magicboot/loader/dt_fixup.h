@@ -8,6 +8,7 @@
 
 #include "magicboot/addr.h"
 #include "magicboot/error.h"
+#include "magicboot/loader/boot_protocol.h"
 
 namespace mb::loader {
 
@@ -27,7 +28,7 @@ struct FixupParams {
 // Extra room given to the copy for the edits (new properties, reservations).
 inline constexpr size_t kFixupSlack = 4096;
 // The arm64 boot protocol's limit on the DTB.
-inline constexpr size_t kMaxKernelDtSize = size_t{2} << 20;
+inline constexpr size_t kMaxKernelDtSize = boot_protocol::kDtbMaxSize;
 
 // Writes the kernel's DT into out[0, out_cap) and returns its packed size.
 // `in_fdt` must be a valid tree (it has been through discover()); `out` may
