@@ -29,56 +29,90 @@ class NoConsole final : public Console {
   void write(const char*, size_t) override {}
 };
 
-Res<void> run_steps(Platform& p, GuestPhys dtb, Arena& arena, const BootOptions& opts,
-                    magic::SharedInfo& si, BootReport& r) {
+// Copies a string the report keeps, cut to fit `out`.
+void keep(char* out, size_t cap, const char* s) {
+  size_t n = 0;
+  for (; s != nullptr && s[n] != '\0' && n + 1 < cap; ++n) out[n] = s[n];
+  out[n] = '\0';
+}
+
+void record_inputs(const DiscoveredDt& dt, const BootOptions& opts, BootReport& r) {
+  r.strategy = opts.strategy;
+  r.incoming_dt = dt.blob;
+  r.payload = dt.payload;
+  r.bank_count = dt.bank_count;
+  for (size_t i = 0; i < dt.bank_count; ++i) r.ram_banks[i] = dt.banks[i];
+}
+
+void record_results(const steps::Identified& id, const steps::Plan& plan, uint64_t loaded, size_t dtb_size,
+                    const char* bootargs, BootReport& r) {
+  r.payload_kind = id.payload.kind;
+  r.kernel_compression = id.payload.kernel_compression;
+  keep(r.fit_config, sizeof r.fit_config, id.payload.fit_config);
+  r.image = id.image;
+  r.kernel_file_size = loaded;
+  r.kernel = plan.kernel;
+  r.kernel_zero_copy = plan.kernel_in_place;
+  r.initrd = plan.initrd;
+  r.initrd_zero_copy = !plan.initrd.empty();  // the ramdisk is never moved
+  r.dtb = PhysRange{plan.dtb.base, dtb_size};
+  r.has_bootargs = bootargs != nullptr;
+  keep(r.bootargs, sizeof r.bootargs, bootargs);
+}
+
+Res<void> run_steps(Platform& p, const DiscoveredDt& dt, Arena& arena, const BootOptions& opts, BootReport& r) {
   NoConsole quiet;
   StageClock clock(p, r);
+  record_inputs(dt, opts, r);
 
   // The step lines belong to the whole report.
   Console& c = opts.full_report ? p.console : quiet;
-  MB_CHECK(steps::discover_dt(p.mem, dtb, opts.discovered, r));
-  clock.end(Stage::kDiscover);
   print(c, "magicboot: discover: DT %#llx (%s), %zu RAM bank(s) %s, payload [%#llx, %#llx), %s\n",
-        (unsigned long long)dtb.value, human_size(r.incoming_dt.size).text, r.dt.bank_count,
-        human_size(r.dt.ram_total()).text, (unsigned long long)r.dt.payload.base.value,
-        (unsigned long long)r.dt.payload.end().value, r.dt.xen.present ? "Xen guest" : "no hypervisor");
+        (unsigned long long)dt.blob.base.value, human_size(dt.blob.size).text, dt.bank_count,
+        human_size(r.ram_total()).text, (unsigned long long)dt.payload.base.value,
+        (unsigned long long)dt.payload.end().value, dt.xen.present ? "Xen guest" : "no hypervisor");
+  clock.end(Stage::kDiscover);
 
-  MB_CHECK(steps::build_ledger(p.layout, r));
+  MB_CHECK(steps::build_ledger(p.layout, dt, r.ledger));
   clock.end(Stage::kLedger);
 
-  MB_CHECK(steps::open_xen(p, opts, si, r));
+  MB_CHECK(steps::open_xen(p, opts, dt, r.ledger, r.xen));
   clock.end(Stage::kXen);
-  if (r.xen.present) {
-    if (r.xen.mapped)
-      print(c, "magicboot: xen %u.%u: shared_info mapped at GFN %#llx (%s)\n", r.xen.version >> 16,
-            r.xen.version & 0xffff, (unsigned long long)r.xen.slot.gfn.value, magic::to_string(r.xen.slot.source));
+  const XenSession& x = r.xen;
+  if (x.present) {
+    if (x.mapped())
+      print(c, "magicboot: xen %u.%u: shared_info mapped at GFN %#llx (%s)\n", x.version >> 16, x.version & 0xffff,
+            (unsigned long long)x.slot().gfn.value, magic::to_string(x.slot().source));
     else
       print(p.console, "magicboot: xen: shared_info not mapped: %s: %s (booting on without it)\n",
-            r.xen.map_error.check, r.xen.map_error.detail);
+            x.map_error.check, x.map_error.detail);
   }
 
-  steps::PayloadView pv = MB_TRY(steps::identify(p.mem, arena, opts, r));
+  const steps::Identified id = MB_TRY(steps::identify(p.mem, arena, opts, dt));
   clock.end(Stage::kPayload);
   print(c, "magicboot: payload: %s, kernel %s %s, text_offset %#llx, image_size %#llx%s\n",
-        to_string(r.payload_kind), to_string(r.kernel_compression), human_size(r.kernel_file_size).text,
-        (unsigned long long)r.image.text_offset, (unsigned long long)r.image.image_size,
-        pv.payload.ramdisk.size ? ", with ramdisk" : "");
+        to_string(id.payload.kind), to_string(id.payload.kernel_compression), human_size(id.kernel_size).text,
+        (unsigned long long)id.image.text_offset, (unsigned long long)id.image.image_size,
+        id.payload.ramdisk.size ? ", with ramdisk" : "");
 
-  size_t dt_capacity = steps::kernel_dt_capacity(r, opts);
-  MB_CHECK(steps::plan(pv, dt_capacity, r));
+  const steps::Plan plan = MB_TRY(steps::plan(id, dt.ram(), steps::kernel_dt_capacity(dt, opts), r.ledger));
   clock.end(Stage::kPlan);
   // Where things go; their sizes are in the report.
-  print(c, "magicboot: plan: kernel %#llx%s, DTB %#llx, initrd %#llx\n", (unsigned long long)r.kernel.base.value,
-        r.kernel_zero_copy ? " (in place, zero-copy)" : "", (unsigned long long)r.dtb.base.value,
-        (unsigned long long)r.initrd.base.value);
+  print(c, "magicboot: plan: kernel %#llx%s, DTB %#llx, initrd %#llx\n", (unsigned long long)plan.kernel.base.value,
+        plan.kernel_in_place ? " (in place, zero-copy)" : "", (unsigned long long)plan.dtb.base.value,
+        (unsigned long long)plan.initrd.base.value);
 
-  MB_CHECK(steps::load(p.mem, arena, pv, opts.progress, r));
+  const uint64_t loaded = MB_TRY(steps::load(p.mem, arena, id, plan, opts.progress, r.ledger));
   clock.end(Stage::kLoad);
 
-  MB_CHECK(steps::fixup(p.mem, arena, opts, dt_capacity, r));
+  const size_t dtb_size = MB_TRY(steps::fixup(p.mem, arena, dt, opts.bootargs, plan, r.ledger));
   clock.end(Stage::kFixup);
+  // The incoming DT is released but not yet overwritten: its strings are
+  // still there to copy.
+  record_results(id, plan, loaded, dtb_size, steps::kernel_bootargs(opts, dt), r);
 
-  MB_CHECK(steps::quiesce(p.hyp, si, r));
+  if (opts.strategy == SharedInfoStrategy::kMagic) MB_CHECK(steps::close_xen(p.hyp, r.xen));
+  steps::check_handover(r);
   clock.end(Stage::kQuiesce);
   return {};
 }
@@ -101,19 +135,23 @@ const char* BootReport::verdict() const {
   return finding_count == 0 ? "clean" : "unsafe";
 }
 
-Res<void> prepare(Platform& p, GuestPhys dtb, Arena& arena, const BootOptions& opts, BootReport& r) {
-  r.strategy = opts.strategy;
-  magic::SharedInfo si;
-  auto result = run_steps(p, dtb, arena, opts, si, r);
-  if (!result.ok() && si.mapped() && !si.removed() && opts.strategy == SharedInfoStrategy::kMagic) {
-    // A failed boot leaves nothing of Xen's mapped behind it.
-    if (si.remove(p.hyp).ok()) r.xen.removed = true;
-  }
+uint64_t BootReport::ram_total() const {
+  uint64_t total = 0;
+  for (const PhysRange& bank : ram()) total += bank.size;
+  return total;
+}
+
+Res<void> prepare(Platform& p, const DiscoveredDt& dt, Arena& arena, const BootOptions& opts, BootReport& r) {
+  auto result = run_steps(p, dt, arena, opts, r);
+  // A failed boot leaves nothing of Xen's open behind it (kRamLegacy keeps
+  // U-Boot's behaviour in this too). A second failure to remove is not
+  // reported over the first error; the session still says "mapped".
+  if (!result.ok() && opts.strategy == SharedInfoStrategy::kMagic) (void)steps::close_xen(p.hyp, r.xen);
   return result;
 }
 
-Res<void> boot(Platform& p, GuestPhys dtb, Arena& arena, const BootOptions& opts, BootReport& r) {
-  MB_CHECK(prepare(p, dtb, arena, opts, r));
+Res<void> boot(Platform& p, const DiscoveredDt& dt, Arena& arena, const BootOptions& opts, BootReport& r) {
+  MB_CHECK(prepare(p, dt, arena, opts, r));
   if (opts.full_report || !r.clean()) {
     print_report(p.console, r);
     print_handover_json(p.console, r);

@@ -4,27 +4,27 @@
 
 namespace mb::loader::steps {
 
-const char* kernel_bootargs(const BootOptions& opts, const BootReport& r) {
-  return opts.bootargs != nullptr ? opts.bootargs : r.dt.bootargs;
+const char* kernel_bootargs(const BootOptions& opts, const DiscoveredDt& dt) {
+  return opts.bootargs != nullptr ? opts.bootargs : dt.bootargs;
 }
 
-Res<void> fixup(GuestMemory& mem, Arena& arena, const BootOptions& opts, size_t dt_capacity,
-                BootReport& r) {
-  const uint8_t* in = MB_TRY(mem.view(r.incoming_dt.base, r.incoming_dt.size));
+Res<size_t> fixup(GuestMemory& mem, Arena& arena, const DiscoveredDt& dt, const char* bootargs_override,
+                  const Plan& plan, MemoryLedger& ledger) {
+  const uint8_t* in = MB_TRY(mem.view(dt.blob.base, dt.blob.size));
   ArenaScope scratch(arena);
-  void* out = arena.allocate(dt_capacity, 8);
+  const size_t capacity = plan.dtb.size;
+  void* out = arena.allocate(capacity, 8);
   if (!out)
     return MB_ERR(ErrorCode::kNoMemory, "arena", "%zu bytes for the kernel's DT do not fit the arena (%zu of %zu used)",
-                  dt_capacity, arena.used(), arena.capacity());
+                  capacity, arena.used(), arena.capacity());
   FixupParams params;
-  params.bootargs = opts.bootargs;
-  params.initrd = r.initrd;
-  const size_t size = MB_TRY(build_kernel_dt(in, out, dt_capacity, params));
-  MB_CHECK(mem.write(r.dtb.base, out, size));
-  r.dtb.size = size;
-  r.bootargs = kernel_bootargs(opts, r);
+  params.bootargs = bootargs_override;
+  params.initrd = plan.initrd;
+  const size_t size = MB_TRY(build_kernel_dt(in, out, capacity, params));
+  MB_CHECK(mem.write(plan.dtb.base, out, size));
   // Nothing refers to the incoming DT any more: its memory is free RAM.
-  return r.ledger.release(r.incoming_dt, RangeType::kIncomingDt);
+  MB_CHECK(ledger.release(dt.blob, RangeType::kIncomingDt));
+  return size;
 }
 
 }  // namespace mb::loader::steps

@@ -5,16 +5,16 @@
 
 namespace mb::loader::steps {
 
-Res<PayloadView> identify(GuestMemory& mem, Arena& arena, const BootOptions& opts, BootReport& r) {
-  const uint8_t* data = MB_TRY(mem.view(r.payload.base, r.payload.size));
-  PayloadView pv{MB_TRY(identify_payload(data, r.payload.size, r.payload.base, opts.fit_config))};
-  const Payload& pl = pv.payload;
+Res<Identified> identify(GuestMemory& mem, Arena& arena, const BootOptions& opts, const DiscoveredDt& dt) {
+  const uint8_t* data = MB_TRY(mem.view(dt.payload.base, dt.payload.size));
+  Identified id{dt.payload, MB_TRY(identify_payload(data, dt.payload.size, dt.payload.base, opts.fit_config)), {}, 0};
+  const Payload& pl = id.payload;
   // What the boot was asked and cannot do, refused before anything is placed
   // or loaded: a command line Linux would cut, a FIT configuration for a
   // payload that has none. One error site for both: each site costs firmware
   // code (the Error is copied into the result), and the image is near its
   // budget.
-  const char* line = kernel_bootargs(opts, r);
+  const char* line = kernel_bootargs(opts, dt);
   const size_t len = line != nullptr ? __builtin_strlen(line) : 0;
   const bool too_long = len >= kLinuxCommandLineSize;
   if (too_long || (opts.fit_config != nullptr && pl.kind != PayloadKind::kFit)) {
@@ -26,29 +26,25 @@ Res<PayloadView> identify(GuestMemory& mem, Arena& arena, const BootOptions& opt
       format_to(why, sizeof why, "configuration \"%s\" asked of a non-FIT payload (%s)", opts.fit_config, to_string(pl.kind));
     return MB_ERR(ErrorCode::kBadInput, too_long ? "bootargs-length" : "fit-config-not-fit", "%s", why);
   }
-  r.payload_kind = pl.kind;
-  r.kernel_compression = pl.kernel_compression;
-  r.fit_config = pl.fit_config;
-
   if (pl.kernel_compression == Compression::kGzip) {
     uint8_t head[kImageHeaderSize];
     size_t got = MB_TRY(gunzip_prefix(pl.kernel.data, pl.kernel.size, head, sizeof head, arena));
-    r.image = MB_TRY(parse_image_header(head, got));
+    id.image = MB_TRY(parse_image_header(head, got));
     // ISIZE is only what the last four bytes claim: garbage when the stream
     // is truncated or corrupt. It is not judged here; the inflate checks the
     // real size against image_size (gzip-capacity) and the stream's end
     // (gzip-truncated, gzip-crc), naming the actual fault.
-    r.kernel_file_size = MB_TRY(gzip_isize(pl.kernel.data, pl.kernel.size));
+    id.kernel_size = MB_TRY(gzip_isize(pl.kernel.data, pl.kernel.size));
   } else {
-    r.image = MB_TRY(parse_image_header(pl.kernel.data, pl.kernel.size));
-    r.kernel_file_size = pl.kernel.size;
+    id.image = MB_TRY(parse_image_header(pl.kernel.data, pl.kernel.size));
+    id.kernel_size = pl.kernel.size;
   }
-  if (r.image.image_size == 0)
+  if (id.image.image_size == 0)
     return MB_ERR(ErrorCode::kUnsupported, "image-legacy",
                   "kernel at %#llx has image_size 0 (pre-3.17 kernel): its bss size is unknown",
                   (unsigned long long)pl.kernel.addr.value);
-  if (pl.kernel_compression == Compression::kNone) MB_CHECK(check_image_size(r.image, r.kernel_file_size));
-  return pv;
+  if (pl.kernel_compression == Compression::kNone) MB_CHECK(check_image_size(id.image, id.kernel_size));
+  return id;
 }
 
 }  // namespace mb::loader::steps

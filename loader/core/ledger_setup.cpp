@@ -22,9 +22,10 @@ Res<void> claim_anywhere(MemoryLedger& l, const DiscoveredDt& dt, PhysRange rang
 
 }  // namespace
 
-Res<void> build_ledger(const LoaderLayout& layout, BootReport& r) {
-  MemoryLedger& l = r.ledger;
-  const DiscoveredDt& dt = r.dt;
+Res<void> build_ledger(const LoaderLayout& layout, const DiscoveredDt& dt, MemoryLedger& l) {
+  if (dt.payload.empty())
+    return MB_ERR(ErrorCode::kBadInput, "no-payload",
+                  "/chosen has no linux,initrd-start/-end: nothing to boot (give the payload as the ramdisk module)");
   for (const PhysRange& bank : dt.ram()) MB_CHECK(l.add_ram(bank));
   if (dt.xen.present) {
     namespace xa = boards::xen_arm64;
@@ -43,14 +44,12 @@ Res<void> build_ledger(const LoaderLayout& layout, BootReport& r) {
   MB_CHECK(claim_anywhere(l, dt, layout.image, RangeType::kLoaderImage));
   MB_CHECK(claim_anywhere(l, dt, layout.stack, RangeType::kLoaderStack));
   MB_CHECK(claim_anywhere(l, dt, layout.heap, RangeType::kLoaderHeap));
-  MB_CHECK(l.claim(r.incoming_dt, RangeType::kIncomingDt));
+  MB_CHECK(l.claim(dt.blob, RangeType::kIncomingDt));
   if (!in_ram(dt, dt.payload))
     return MB_ERR(ErrorCode::kBadInput, "payload-outside-ram",
                   "payload [%#llx, %#llx) does not lie within one RAM bank",
                   (unsigned long long)dt.payload.base.value, (unsigned long long)dt.payload.end().value);
-  MB_CHECK(l.claim(dt.payload, RangeType::kPayload));
-  r.payload = dt.payload;
-  return {};
+  return l.claim(dt.payload, RangeType::kPayload);
 }
 
 }  // namespace mb::loader::steps

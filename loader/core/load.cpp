@@ -3,19 +3,21 @@
 
 namespace mb::loader::steps {
 
-Res<void> load(GuestMemory& mem, Arena& arena, const PayloadView& pv, Progress* progress,
-               BootReport& r) {
-  const Payload& pl = pv.payload;
-  if (r.kernel_zero_copy) return {};
+Res<uint64_t> load(GuestMemory& mem, Arena& arena, const Identified& id, const Plan& plan, Progress* progress,
+                   MemoryLedger& ledger) {
+  const Payload& pl = id.payload;
+  if (plan.kernel_in_place) return id.kernel_size;
+  uint64_t loaded = pl.kernel.size;
   if (pl.kernel_compression == Compression::kGzip) {
     // Verified by the inflate, unlike ISIZE.
-    r.kernel_file_size = MB_TRY(gunzip_to_guest(mem, pl.kernel.data, pl.kernel.size, r.kernel.base,
-                                                r.image.image_size, arena, progress));
+    loaded = MB_TRY(gunzip_to_guest(mem, pl.kernel.data, pl.kernel.size, plan.kernel.base, id.image.image_size,
+                                    arena, progress));
   } else {
-    MB_CHECK(mem.copy(r.kernel.base, pl.kernel.addr, pl.kernel.size));
+    MB_CHECK(mem.copy(plan.kernel.base, pl.kernel.addr, pl.kernel.size));
   }
   // The source has been consumed: its memory is free RAM for the kernel.
-  return r.ledger.release(pl.kernel.range(), RangeType::kPayload);
+  MB_CHECK(ledger.release(pl.kernel.range(), RangeType::kPayload));
+  return loaded;
 }
 
 }  // namespace mb::loader::steps

@@ -11,8 +11,8 @@ using ull = unsigned long long;
 const char* fate(const XenSession& x) {
   if (!x.present) return "no hypervisor";
   if (x.map_failed) return "not mapped";
-  if (x.removed) return "removed before handover";
-  return x.mapped ? "STILL MAPPED" : "not mapped";
+  if (x.removed()) return "removed before handover";
+  return x.mapped() ? "STILL MAPPED" : "not mapped";
 }
 
 void range_line(Console& c, const char* name, PhysRange r, const char* how) {
@@ -54,7 +54,7 @@ void magic_pages(Console& c, const XenSession& x, PhysRange magic) {
   };
   page(x.pfns.console_pfn, "console ring (toolstack's; magicboot's PV console writes it)");
   page(x.pfns.store_pfn, "xenstore ring (toolstack's; not touched)");
-  if (x.slot_found) page(x.slot.gfn.value, x.removed ? "shared_info (magicboot's; removed)" : "shared_info (magicboot's)");
+  if (x.slot_found()) page(x.slot().gfn.value, x.removed() ? "shared_info (magicboot's; removed)" : "shared_info (magicboot's)");
 }
 
 }  // namespace
@@ -64,8 +64,8 @@ void print_report(Console& c, const BootReport& r) {
   print(c, "magicboot handover report: %s (strategy %s)\n", r.verdict(), to_string(r.strategy));
   if (x.present) {
     print(c, "  xen      %u.%u (/hypervisor %u.%u)\n", x.version >> 16, x.version & 0xffff, x.major, x.minor);
-    if (x.slot_found)
-      print(c, "  shared_info GFN %#llx (%s): %s\n", (ull)x.slot.gfn.value, magic::to_string(x.slot.source), fate(x));
+    if (x.slot_found())
+      print(c, "  shared_info GFN %#llx (%s): %s\n", (ull)x.slot().gfn.value, magic::to_string(x.slot().source), fate(x));
     if (x.map_failed) print(c, "  shared_info map failed: %s: %s\n", x.map_error.check, x.map_error.detail);
     if (x.wallclock_ok)
       print(c, "  wallclock %llu.%09u s (wc_version %u)\n", (ull)x.wallclock.sec, x.wallclock.nsec, x.wallclock.version);
@@ -79,7 +79,7 @@ void print_report(Console& c, const BootReport& r) {
   range_line(c, "kernel", r.kernel, kernel_how);
   range_line(c, "initrd", r.initrd, r.initrd_zero_copy ? "in place" : "copied");
   range_line(c, "dtb", r.dtb, "rewritten /chosen");
-  print(c, "  bootargs \"%s\"\n", r.bootargs ? r.bootargs : "");
+  print(c, "  bootargs \"%s\"\n", r.bootargs);
   print(c, "  memory ledger:\n");
   for (const LedgerRange& lr : r.ledger.ranges()) {
     char line[128];
@@ -100,7 +100,7 @@ void print_report(Console& c, const BootReport& r) {
 
 void print_brief(Console& c, const BootReport& r) {
   const XenSession& x = r.xen;
-  const SizeText ram = human_size(r.dt.ram_total());
+  const SizeText ram = human_size(r.ram_total());
   if (x.present)
     print(c, "magicboot: Xen %u.%u, %s RAM; %s %s at %#llx\n", x.version >> 16, x.version & 0xffff,
           ram.text, to_string(r.payload_kind),
@@ -109,9 +109,9 @@ void print_brief(Console& c, const BootReport& r) {
   else
     print(c, "magicboot: no hypervisor, %s RAM; %s %s at %#llx\n", ram.text,
           to_string(r.payload_kind), r.kernel_zero_copy ? "in place" : "loaded", (ull)r.kernel.base.value);
-  if (x.slot_found)
+  if (x.slot_found())
     print(c, "magicboot: handover %s: shared_info GFN %#llx %s (%s for the report)\n", r.verdict(),
-          (ull)x.slot.gfn.value, x.removed ? "removed" : fate(x), kFullReportWord);
+          (ull)x.slot().gfn.value, x.removed() ? "removed" : fate(x), kFullReportWord);
   else
     print(c, "magicboot: handover %s (%s for the report)\n", r.verdict(), kFullReportWord);
 }
@@ -121,9 +121,9 @@ void print_handover_json(Console& c, const BootReport& r) {
   print(c, "MAGICBOOT-HANDOVER {\"verdict\":\"%s\",\"strategy\":\"%s\",", r.verdict(), to_string(r.strategy));
   print(c, "\"xen\":{\"present\":%s,\"version\":\"%u.%u\"},", x.present ? "true" : "false", x.version >> 16,
         x.version & 0xffff);
-  if (x.slot_found)
-    print(c, "\"shared_info\":{\"gfn\":%llu,\"source\":\"%s\",\"mapped\":%s,\"removed\":%s},", (ull)x.slot.gfn.value,
-          magic::to_string(x.slot.source), x.mapped ? "true" : "false", x.removed ? "true" : "false");
+  if (x.slot_found())
+    print(c, "\"shared_info\":{\"gfn\":%llu,\"source\":\"%s\",\"mapped\":%s,\"removed\":%s},", (ull)x.slot().gfn.value,
+          magic::to_string(x.slot().source), x.mapped() ? "true" : "false", x.removed() ? "true" : "false");
   else
     print(c, "\"shared_info\":null,");
   print(c, "\"magic\":{\"console_pfn\":%llu,\"console_evtchn\":%llu,\"store_pfn\":%llu,\"store_evtchn\":%llu},",
@@ -136,8 +136,8 @@ void print_handover_json(Console& c, const BootReport& r) {
   c.write(",", 1);
   json_range(c, "dtb", r.dtb);
   print(c, ",\"ram\":[");
-  for (size_t i = 0; i < r.dt.bank_count; ++i)
-    print(c, "%s{\"start\":%llu,\"size\":%llu}", i ? "," : "", (ull)r.dt.banks[i].base.value, (ull)r.dt.banks[i].size);
+  for (size_t i = 0; i < r.bank_count; ++i)
+    print(c, "%s{\"start\":%llu,\"size\":%llu}", i ? "," : "", (ull)r.ram_banks[i].base.value, (ull)r.ram_banks[i].size);
   print(c, "],\"findings\":[");
   for (unsigned i = 0; i < r.finding_count; ++i) {
     if (i) c.write(",", 1);

@@ -36,12 +36,13 @@ Res<Slot> find_slot(Hypercalls& h, PhysRange magic, unsigned fallback_offset,
 }
 
 Res<void> SharedInfo::map(Hypercalls& h, Slot slot) {
+  slot_ = slot;
+  has_slot_ = true;
   auto r = xen::add_to_physmap(h, XENMAPSPACE_shared_info, 0, slot.gfn);
   if (!r.ok())
     return MB_ERR(ErrorCode::kHypercall, "shared-info-map",
                   "XENMEM_add_to_physmap(shared_info, gfn %#llx) -> %s",
                   (unsigned long long)slot.gfn.value, xen::to_string(r.error()));
-  slot_ = slot;
   mapped_ = true;
   removed_ = false;
   return {};

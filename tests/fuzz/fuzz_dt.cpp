@@ -78,13 +78,12 @@ PhysRange in_bank(const DiscoveredDt& dt, FuzzedDataProvider& in) {
   return PhysRange{b.base + off, size < b.size - off ? size : b.size - off};
 }
 
-void check_step2(const DiscoveredDt& dt, FuzzedDataProvider& in) {
-  auto report = std::make_unique<BootReport>();
-  report->dt = dt;
+void check_step2(DiscoveredDt dt, FuzzedDataProvider& in) {
+  auto ledger = std::make_unique<MemoryLedger>();
   const LoaderLayout layout{in_bank(dt, in), in_bank(dt, in), in_bank(dt, in)};
-  report->incoming_dt = in_bank(dt, in);
-  auto res = steps::build_ledger(layout, *report);
-  const MemoryLedger& l = report->ledger;
+  dt.blob = in_bank(dt, in);
+  auto res = steps::build_ledger(layout, dt, *ledger);
+  const MemoryLedger& l = *ledger;
   if (!res.ok()) {
     FUZZ_CHECK(res.error().code != ErrorCode::kInvariant, "build_ledger: %s", res.error().detail);
     FUZZ_CHECK(res.error().check[0] != '\0', "error without a check name");
@@ -96,8 +95,8 @@ void check_step2(const DiscoveredDt& dt, FuzzedDataProvider& in) {
     const LedgerRange* a = l.find(r.base);
     return a != nullptr && a->type == t && a->range.contains(r);
   };
-  FUZZ_CHECK(owned_by(dt.payload, RangeType::kPayload) && report->payload == dt.payload, "payload not claimed");
-  FUZZ_CHECK(owned_by(report->incoming_dt, RangeType::kIncomingDt), "incoming DT not claimed");
+  FUZZ_CHECK(owned_by(dt.payload, RangeType::kPayload), "payload not claimed");
+  FUZZ_CHECK(owned_by(dt.blob, RangeType::kIncomingDt), "incoming DT not claimed");
   FUZZ_CHECK(owned_by(layout.image, RangeType::kLoaderImage), "loader image not claimed");
   FUZZ_CHECK(owned_by(layout.stack, RangeType::kLoaderStack), "loader stack not claimed");
   FUZZ_CHECK(owned_by(layout.heap, RangeType::kLoaderHeap), "loader heap not claimed");

@@ -41,9 +41,9 @@ TEST_P(RamLegacy, IsCaughtWithTheLegacyGfn) {
   EXPECT_TRUE(r.jumped) << "the legacy strategy does hand over; the model judges the result";
 
   // The legacy page: a RAM GFN, still holding shared_info at the jump.
-  const Gfn legacy = r.report.xen.slot.gfn;
-  EXPECT_TRUE(r.report.xen.mapped);
-  EXPECT_FALSE(r.report.xen.removed);
+  const Gfn legacy = r.report.xen.slot().gfn;
+  EXPECT_TRUE(r.report.xen.mapped());
+  EXPECT_FALSE(r.report.xen.removed());
   EXPECT_TRUE(inside_ram(ram, range_of_pages(legacy, 1))) << std::hex << legacy.value;
   EXPECT_FALSE(xa::kMagic.contains(legacy.addr())) << "legacy must not use GUEST_MAGIC";
   ASSERT_TRUE(mapped_at_jump.has_value());

@@ -67,8 +67,8 @@ model::HandoverView view_of_handover(model::Model& m, const loader::BootReport& 
   // kernel's free RAM, and rightly so. What stays alive is only what the
   // loader left for Xen to write to: a shared_info page it did not remove
   // (the ram-legacy strategy allocates it in its heap, as U-Boot does).
-  if (r.xen.mapped && !r.xen.removed)
-    v.own_ranges.emplace_back("loader heap page left to Xen (shared_info)", range_of_pages(r.xen.slot.gfn, 1));
+  if (r.xen.mapped() && !r.xen.removed())
+    v.own_ranges.emplace_back("loader heap page left to Xen (shared_info)", range_of_pages(r.xen.slot().gfn, 1));
   return v;
 }
 
@@ -78,21 +78,6 @@ std::string extract_json(const std::string& console) {
   if (at == std::string::npos) return {};
   size_t end = console.find('\n', at);
   return console.substr(at + tag.size(), end == std::string::npos ? std::string::npos : end - at - tag.size());
-}
-
-// Copies what the report points at in guest memory (see SimResult::report)
-// and nulls the pointers, so nothing dangles once the next stage has written
-// over that memory or the model is gone.
-void detach_from_guest_memory(SimResult& res) {
-  loader::BootReport& r = res.report;
-  res.fit_config = r.fit_config ? r.fit_config : "";
-  res.bootargs = r.bootargs ? r.bootargs : "";
-  r.fit_config = nullptr;
-  r.bootargs = nullptr;
-  r.dt.bootargs = nullptr;
-  r.dt.stdout_path.path = nullptr;
-  r.dt.stdout_path.path_len = 0;
-  r.dt.stdout_path.options = nullptr;
 }
 
 }  // namespace
@@ -159,15 +144,17 @@ SimResult run_sim(const SimOptions& o, const SimInspector& inspect) {
   opts.shared_info_fallback_offset = CONFIG_SHARED_INFO_MAGIC_OFFSET;
   opts.progress = o.progress ? &progress : nullptr;
 
-  auto booted = loader::boot(p, layout->dtb, arena, opts, res.report);
+  // As the firmware does: its bring-up discovers the DT, the loader takes it.
+  auto booted = [&]() -> Res<void> {
+    const loader::DiscoveredDt incoming = MB_TRY(loader::discover_at(p.mem, layout->dtb));
+    return loader::boot(p, incoming, arena, opts, res.report);
+  }();
   if (ring) ring->flush();
   res.console = console.text;
   res.pv_console = m.pv_console_output();
   res.ring_errors = m.ring_protocol_errors();
   res.handover_json = extract_json(console.text);
   res.faults_before_jump = m.faults().size();
-  // Now, before the next stage writes over the released incoming DT.
-  detach_from_guest_memory(res);
   if (!booted.ok() || !cpu.jumped) {
     res.error = booted.ok() ? Error::make(ErrorCode::kInvariant, "no-jump", "the loader returned without jumping")
                             : booted.error();

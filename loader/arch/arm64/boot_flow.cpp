@@ -15,9 +15,9 @@ namespace {
 bool classify(void* ctx, GuestPhys far, char* out, size_t len) {
   const auto* r = static_cast<const loader::BootReport*>(ctx);
   const loader::XenSession& x = r->xen;
-  if (x.slot_found && range_of_pages(x.slot.gfn, 1).contains(far)) {
+  if (x.slot_found() && range_of_pages(x.slot().gfn, 1).contains(far)) {
     format_to(out, len, "magic page shared_info (%s)",
-             x.removed ? "removed before handover" : x.mapped ? "mapped" : "never mapped");
+             x.removed() ? "removed before handover" : x.mapped() ? "mapped" : "never mapped");
     return true;
   }
   if (stack_guard().contains(far)) return format_to(out, len, "the stack guard page (stack overflow)") > 0;
@@ -61,9 +61,8 @@ void run_boot_flow(FirmwarePlatform& fw, bool full_report) {
   opts.shared_info_fallback_offset = CONFIG_SHARED_INFO_MAGIC_OFFSET;
   opts.progress = &progress;
   opts.full_report = full_report;
-  opts.discovered = &fw.dt();  // bring-up's discover(): the DT is read once
   Platform p = fw.platform();
-  auto booted = loader::boot(p, fw.dtb(), arena, opts, report);
+  auto booted = loader::boot(p, fw.dt(), arena, opts, report);
   // boot() returns only when it did not jump.
   if (!booted.ok())
     print(fw.console(), "MAGICBOOT-ERROR %s: %s: %s\n", to_string(booted.error().code), booted.error().check,

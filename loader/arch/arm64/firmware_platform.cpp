@@ -39,8 +39,9 @@ Res<void> FirmwarePlatform::bring_up() {
     return MB_ERR(ErrorCode::kBadInput, "dt-magic", "no device tree at x0 = %#llx",
                   static_cast<unsigned long long>(dtb_.value));
   const void* fdt = reinterpret_cast<const void*>(static_cast<uintptr_t>(dtb_.value));
-  // start.S mapped exactly the header's totalsize bytes of the DTB.
-  auto discovered = loader::discover(fdt, dtb_size_);
+  // start.S mapped exactly the header's totalsize bytes of the DTB. Step 1
+  // of the boot, done once: the loader takes this result.
+  auto discovered = loader::discover_at(mem_, dtb_);
   if (discovered.ok()) dt_ = *discovered;
   uart_ = find_uart(fdt, discovered.ok() ? &dt_ : nullptr);
 
@@ -73,9 +74,7 @@ Res<void> FirmwarePlatform::bring_up() {
 #if defined(CONFIG_CONSOLE_XEN)
   if (discovered.ok() && dt_.xen.present) console_.use_xen_console_io_if_alone();
 #endif
-  if (!discovered.ok())  // discover() sees a buffer; the user needs the guest address
-    return MB_ERR(discovered.error().code, discovered.error().check, "DT at %#llx: %s",
-                  static_cast<unsigned long long>(dtb_.value), discovered.error().detail);
+  MB_CHECK(std::move(discovered));  // now that a console can say why
   return {};
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "magicboot/cmdline.h"
+#include "step_support.h"
 #include "steps.h"
 
 namespace mb::loader {
@@ -15,27 +16,7 @@ namespace {
 
 static_assert(kLinuxCommandLineSize == 2048, "arm64's COMMAND_LINE_SIZE");
 
-// Guest memory holding one payload; nothing else is readable.
-class PayloadMemory final : public GuestMemory {
- public:
-  PayloadMemory(GuestPhys at, std::vector<uint8_t> bytes) : at_(at), bytes_(std::move(bytes)) {}
-  Res<void> read(GuestPhys a, void*, size_t) override { return refuse(a); }
-  Res<void> write(GuestPhys a, const void*, size_t) override { return refuse(a); }
-  Res<void> copy(GuestPhys a, GuestPhys, size_t) override { return refuse(a); }
-  Res<void> fill(GuestPhys a, uint8_t, size_t) override { return refuse(a); }
-  Res<const uint8_t*> view(GuestPhys a, size_t len) override {
-    if (a.value < at_.value || a.value - at_.value + len > bytes_.size())
-      return MB_ERR(ErrorCode::kMemoryFault, "test-memory", "no memory at %#llx", (unsigned long long)a.value);
-    return bytes_.data() + (a.value - at_.value);
-  }
-
- private:
-  static Res<void> refuse(GuestPhys a) {
-    return MB_ERR(ErrorCode::kMemoryFault, "test-memory", "no memory at %#llx", (unsigned long long)a.value);
-  }
-  GuestPhys at_;
-  std::vector<uint8_t> bytes_;
-};
+using test::BlobMemory;
 
 std::vector<uint8_t> small_image() {
   std::vector<uint8_t> b(64 * 1024);
@@ -52,14 +33,14 @@ std::vector<uint8_t> small_image() {
 constexpr GuestPhys kAt{0x46200000};
 
 // Step 4 on a small Image, with these options and /chosen bootargs.
-Res<steps::PayloadView> identify(const BootOptions& opts, const char* chosen_bootargs = nullptr) {
-  PayloadMemory mem(kAt, small_image());
+Res<steps::Identified> identify(const BootOptions& opts, const char* chosen_bootargs = nullptr) {
+  BlobMemory mem(kAt, small_image());
   alignas(16) static uint8_t heap[64 * 1024];
   Arena arena(heap, sizeof heap);
-  BootReport r;
-  r.payload = PhysRange{kAt, 64 * 1024};
-  r.dt.bootargs = chosen_bootargs;
-  return steps::identify(mem, arena, opts, r);
+  DiscoveredDt dt;
+  dt.payload = PhysRange{kAt, 64 * 1024};
+  dt.bootargs = chosen_bootargs;
+  return steps::identify(mem, arena, opts, dt);
 }
 
 TEST(BootargsLength, TheLongestLineLinuxKeepsWholePasses) {
@@ -95,9 +76,9 @@ TEST(BootargsLength, ChecksTheLineTheKernelGets) {
   // A line given to the loader replaces /chosen's: the long one never reaches the kernel.
   opts.bootargs = "console=hvc0";
   EXPECT_TRUE(identify(opts, cut.c_str()).ok());
-  BootReport r;
-  r.dt.bootargs = cut.c_str();
-  EXPECT_STREQ(steps::kernel_bootargs(opts, r), "console=hvc0");
+  DiscoveredDt dt;
+  dt.bootargs = cut.c_str();
+  EXPECT_STREQ(steps::kernel_bootargs(opts, dt), "console=hvc0");
   // And a long given line is refused even under a short /chosen one.
   opts.bootargs = cut.c_str();
   EXPECT_FALSE(identify(opts, "console=hvc0").ok());

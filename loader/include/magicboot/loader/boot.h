@@ -1,13 +1,20 @@
-// One boot, step by step (ARCHITECTURE.md "Data flow"). prepare() runs steps
-// 1-8 and fills a BootReport; boot() adds the report and the jump. Each step
-// is a function of its inputs; the report is the only state they share.
-// A failed boot never jumps: shared_info is removed again and the error,
-// naming the failed check and its addresses, is returned.
+// One boot, step by step (docs/architecture.md "Data flow"). The caller
+// discovers the incoming DT once (discover_at, step 1); prepare() runs steps
+// 2-8 over it; boot() adds the report and the jump. Each step takes its
+// inputs and returns its result (loader/core/steps.h); two things are shared
+// on purpose, both living in the report so the firmware's fault classifier
+// can read them mid-boot: the memory ledger, and the XenSession -- what the
+// loader opened with Xen, which quiesce closes. The rest of the report is
+// written once, from the steps' results.
+// A failed boot never jumps: what was opened with Xen is closed again and
+// the error, naming the failed check and its addresses, is returned.
 #pragma once
 
 #include <cstdint>
+#include <span>
 
 #include "magicboot/arena.h"
+#include "magicboot/cmdline.h"
 #include "magicboot/error.h"
 #include "magicboot/loader/dt.h"
 #include "magicboot/loader/ledger.h"
@@ -42,10 +49,6 @@ struct BootOptions {
   // costs Xen ~3.8 M instructions, the summary ~0.4 M. The firmware sets
   // it from "magicboot.report=full" on the command line (kFullReportWord).
   bool full_report = true;
-  // The incoming DT already discovered (the firmware's bring-up read it):
-  // step 1 takes it instead of parsing the blob again. It must be
-  // discover()'s result for the blob at `dtb`. nullptr: step 1 parses.
-  const DiscoveredDt* discovered = nullptr;
 };
 
 inline constexpr const char* kFullReportWord = "magicboot.report=full";
@@ -54,19 +57,24 @@ enum class Stage : uint8_t { kDiscover, kLedger, kXen, kPayload, kPlan, kLoad, k
 inline constexpr unsigned kStageCount = static_cast<unsigned>(Stage::kCount);
 const char* to_string(Stage s);
 
+// What the loader opened with Xen: the one record of it. quiesce closes
+// what is open here (shared_info today; the PV devices will add theirs), the
+// report and the fault classifier read it.
 struct XenSession {
   bool present = false;
   unsigned major = 0, minor = 0;  // from /hypervisor
   uint32_t version = 0;           // XENVER_version, 0 if refused
-  bool slot_found = false;
-  magic::Slot slot{};
-  bool mapped = false;
-  bool removed = false;
-  bool wallclock_ok = false;
-  magic::Wallclock wallclock{};
   magic::MagicPfns pfns{};
+  magic::SharedInfo shared_info;  // its slot, and whether mapped and removed
   Error map_error{};  // why shared_info could not be mapped (boot goes on)
   bool map_failed = false;
+  bool wallclock_ok = false;
+  magic::Wallclock wallclock{};
+
+  bool slot_found() const { return shared_info.has_slot(); }
+  const magic::Slot& slot() const { return shared_info.slot(); }
+  bool mapped() const { return shared_info.mapped(); }
+  bool removed() const { return shared_info.removed(); }
 };
 
 // The loader's own handover check (step 8), from the ledger and the session.
@@ -76,15 +84,20 @@ struct SelfFinding {
 };
 
 struct BootReport {
-  DiscoveredDt dt;
+  // Shared by the steps while they run (see the top of this file).
   MemoryLedger ledger;
   XenSession xen;
+
+  // Written once, from the inputs and the steps' results. The report owns
+  // its strings: it outlives the guest memory they were read from.
   SharedInfoStrategy strategy = SharedInfoStrategy::kMagic;
   PhysRange incoming_dt;
+  PhysRange ram_banks[DiscoveredDt::kMaxBanks];
+  size_t bank_count = 0;
   PhysRange payload;
   PayloadKind payload_kind = PayloadKind::kImage;
   Compression kernel_compression = Compression::kNone;
-  const char* fit_config = nullptr;
+  char fit_config[64] = {};       // the FIT configuration booted (cut to 63 bytes); "" if none
   ImageHeader image{};
   uint64_t kernel_file_size = 0;  // uncompressed bytes loaded
   PhysRange kernel;               // [entry, entry + image_size)
@@ -92,24 +105,28 @@ struct BootReport {
   PhysRange initrd;
   bool initrd_zero_copy = false;
   PhysRange dtb;                  // the kernel's DT, packed size
-  const char* bootargs = nullptr; // what the kernel was given (nullptr: none)
+  bool has_bootargs = false;      // the kernel was given a command line
+  char bootargs[kLinuxCommandLineSize] = {};  // that line (bootargs-length keeps it whole)
   uint64_t stage_ticks[kStageCount] = {};
   SelfFinding findings[4];
   unsigned finding_count = 0;
   bool self_check_skipped = false;  // kRamLegacy does not check (it would fail)
 
+  std::span<const PhysRange> ram() const { return {ram_banks, bank_count}; }
+  uint64_t ram_total() const;
   bool clean() const { return finding_count == 0 && !self_check_skipped; }
   const char* verdict() const;
 };
 
-// Steps 1-8. `dtb` is where Xen put the device tree. On failure, whatever
-// Xen mapping the loader made is undone before returning.
-Res<void> prepare(Platform& p, GuestPhys dtb, Arena& arena, const BootOptions& opts,
+// Steps 2-8 over `dt` (discover_at's result; its strings point into the
+// blob, which stays claimed until step 7 has read it). On failure, whatever
+// the loader opened with Xen is closed before returning.
+Res<void> prepare(Platform& p, const DiscoveredDt& dt, Arena& arena, const BootOptions& opts,
                   BootReport& report);
 
 // prepare(), then the report on the console, then the jump (which returns
 // only in the model). A self-check finding stops the boot before the jump.
-Res<void> boot(Platform& p, GuestPhys dtb, Arena& arena, const BootOptions& opts,
+Res<void> boot(Platform& p, const DiscoveredDt& dt, Arena& arena, const BootOptions& opts,
                BootReport& report);
 
 }  // namespace mb::loader

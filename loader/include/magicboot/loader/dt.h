@@ -9,6 +9,7 @@
 
 #include "magicboot/addr.h"
 #include "magicboot/error.h"
+#include "magicboot/platform.h"
 
 namespace mb::loader {
 
@@ -53,6 +54,7 @@ struct DiscoveredDt {
   DtXen xen;
   DtStdout stdout_path;
   size_t total_size = 0;  // the blob's totalsize header field
+  PhysRange blob;         // where the blob lies in guest memory: set by discover_at(), empty from discover()
 
   std::span<const PhysRange> ram() const { return {banks, bank_count}; }
   std::span<const DtReservation> reservations() const { return {reserved, reserved_count}; }
@@ -78,5 +80,11 @@ struct DiscoveredDt {
 // translated through the parents' "ranges" (on both boards the UART is a
 // child of the root).
 Res<DiscoveredDt> discover(const void* fdt, size_t buffer_size);
+
+// Step 1: the device tree Xen put at `dtb`, read once by the caller (the
+// firmware's bring-up needs it before the loader runs). Checks the address's
+// alignment, the magic and the size (<= 2 MiB) before discover(); errors name
+// the guest address. The result's `blob` is [dtb, dtb + totalsize).
+Res<DiscoveredDt> discover_at(GuestMemory& mem, GuestPhys dtb);
 
 }  // namespace mb::loader

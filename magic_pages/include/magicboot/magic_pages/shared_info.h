@@ -36,14 +36,18 @@ struct Wallclock {
   uint32_t nsec;
 };
 
-// The mapping's life: map, use, remove. Not copyable: one mapping, one owner.
+// The mapping's life: map, use, remove; and the one record of where it is.
+// Not copyable: one mapping, one owner (a move hands the record on).
 class SharedInfo {
  public:
   SharedInfo() = default;
   SharedInfo(const SharedInfo&) = delete;
   SharedInfo& operator=(const SharedInfo&) = delete;
+  SharedInfo(SharedInfo&&) = default;
+  SharedInfo& operator=(SharedInfo&&) = default;
 
-  // XENMEM_add_to_physmap(XENMAPSPACE_shared_info) at slot.gfn.
+  // XENMEM_add_to_physmap(XENMAPSPACE_shared_info) at slot.gfn. The slot is
+  // recorded first: a refused map still says where it was tried.
   Res<void> map(Hypercalls& h, Slot slot);
   // Reads the wallclock through the mapping (retries while Xen updates it).
   Res<Wallclock> wallclock(GuestMemory& mem) const;
@@ -51,12 +55,14 @@ class SharedInfo {
   // mapping would then fail with -EBUSY on Xen >= 4.17.
   Res<void> remove(Hypercalls& h);
 
+  bool has_slot() const { return has_slot_; }
   bool mapped() const { return mapped_; }
   bool removed() const { return removed_; }
   const Slot& slot() const { return slot_; }
 
  private:
   Slot slot_{};
+  bool has_slot_ = false;
   bool mapped_ = false;
   bool removed_ = false;
 };

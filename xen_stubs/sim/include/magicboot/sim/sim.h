@@ -57,12 +57,7 @@ struct SimResult {
   std::string pv_console;
   std::vector<std::string> ring_errors;
   std::string handover_json;     // the MAGICBOOT-HANDOVER object (without the prefix)
-  // The report's strings (fit_config, bootargs, the DT's stdout-path) point
-  // into guest memory, which dies with the model when run_sim returns: they
-  // are copied here and nulled in `report`.
-  loader::BootReport report;
-  std::string fit_config;  // the FIT configuration booted; empty if none
-  std::string bootargs;    // what the kernel was given
+  loader::BootReport report;  // owns its strings: it outlives the model
   model::HandoverView view;
   std::vector<model::Finding> findings;
   model::NextStageResult next;

@@ -1,6 +1,7 @@
-// Step 8: undo what Xen would keep writing to, then check the handover from
-// the loader's own books. The model's validator checks the same from Xen's
-// side; this is what the firmware can know by itself.
+// Step 8's second half: the loader checks the handover from its own books
+// (close_xen, in xen_session.cpp, has undone what Xen would keep writing
+// to). The model's validator checks the same from Xen's side; this is what
+// the firmware can know by itself.
 #include <cstdarg>
 
 #include "magicboot/format.h"
@@ -23,50 +24,41 @@ using boot_protocol::kAddressLimit;
   va_end(ap);
 }
 
+}  // namespace
+
 void check_handover(BootReport& r) {
+  if (r.strategy == SharedInfoStrategy::kRamLegacy) {
+    r.self_check_skipped = true;  // U-Boot checks nothing; that is the point
+    return;
+  }
   const XenSession& x = r.xen;
-  if (x.mapped && !x.removed)
-    add(r, "no-xen-page-in-ram", "shared_info still mapped at GFN %#llx", (unsigned long long)x.slot.gfn.value);
-  if (x.slot_found) {
-    PhysRange page = range_of_pages(x.slot.gfn, 1);
-    for (const PhysRange& bank : r.dt.ram())
+  if (x.mapped() && !x.removed())
+    add(r, "no-xen-page-in-ram", "shared_info still mapped at GFN %#llx", (unsigned long long)x.slot().gfn.value);
+  if (x.slot_found()) {
+    PhysRange page = range_of_pages(x.slot().gfn, 1);
+    for (const PhysRange& bank : r.ram())
       if (bank.overlaps(page))
-        add(r, "no-xen-page-in-ram", "shared_info GFN %#llx lies in RAM", (unsigned long long)x.slot.gfn.value);
+        add(r, "no-xen-page-in-ram", "shared_info GFN %#llx lies in RAM", (unsigned long long)x.slot().gfn.value);
   }
   for (const LedgerRange& lr : r.ledger.ranges())
     if (lr.in_ram && (lr.type == RangeType::kMagic || lr.type == RangeType::kGrantTable))
       add(r, "no-xen-page-in-ram", "%s range at %#llx is in RAM", to_string(lr.type),
           (unsigned long long)lr.range.base.value);
-  if (r.ledger.total_ram() != r.dt.ram_total())
+  if (r.ledger.total_ram() != r.ram_total())
     add(r, "no-ram-hole", "ledger holds %llu bytes of RAM, the DT says %llu",
-        (unsigned long long)r.ledger.total_ram(), (unsigned long long)r.dt.ram_total());
-  if (r.kernel.end().value > kAddressLimit || !in_one_bank(r.dt.ram(), r.kernel))
+        (unsigned long long)r.ledger.total_ram(), (unsigned long long)r.ram_total());
+  if (r.kernel.end().value > kAddressLimit || !in_one_bank(r.ram(), r.kernel))
     add(r, "addressable-layout", "kernel [%#llx, %#llx) is not in RAM below 2^48",
         (unsigned long long)r.kernel.base.value, (unsigned long long)r.kernel.end().value);
   if (!r.dtb.base.is_aligned(boot_protocol::kDtbAlign) || r.dtb.size > boot_protocol::kDtbMaxSize ||
-      !in_one_bank(r.dt.ram(), r.dtb))
+      !in_one_bank(r.ram(), r.dtb))
     add(r, "addressable-layout", "DTB [%#llx, +%#llx) is not 8-byte aligned, <= 2 MiB, in RAM",
         (unsigned long long)r.dtb.base.value, (unsigned long long)r.dtb.size);
-  if (!r.initrd.empty() && !in_one_bank(r.dt.ram(), r.initrd))
+  if (!r.initrd.empty() && !in_one_bank(r.ram(), r.initrd))
     add(r, "addressable-layout", "initrd [%#llx, %#llx) is not in RAM",
         (unsigned long long)r.initrd.base.value, (unsigned long long)r.initrd.end().value);
   if (r.kernel.overlaps(r.dtb) || r.kernel.overlaps(r.initrd) || r.dtb.overlaps(r.initrd))
     add(r, "addressable-layout", "kernel, DTB and initrd overlap");
-}
-
-}  // namespace
-
-Res<void> quiesce(Hypercalls& h, magic::SharedInfo& si, BootReport& r) {
-  if (r.strategy == SharedInfoStrategy::kRamLegacy) {
-    r.self_check_skipped = true;  // U-Boot checks nothing; that is the point
-    return {};
-  }
-  if (si.mapped()) {
-    MB_CHECK(si.remove(h));
-    r.xen.removed = si.removed();
-  }
-  check_handover(r);
-  return {};
 }
 
 }  // namespace mb::loader::steps
