@@ -120,7 +120,7 @@ Res<void> MemoryLedger::claim(PhysRange range, RangeType type) {
   const size_t i = lower_bound(range.base);
   if (i < count_ && ranges_[i].type == RangeType::kFreeRam && ranges_[i].range.contains(range))
     return retype(i, range, type, true);
-  return Unexpected<Error>{conflict("ledger-claim", range, type, RangeType::kFreeRam)};
+  return conflict("ledger-claim", range, type, RangeType::kFreeRam);
 }
 
 Res<void> MemoryLedger::release(PhysRange range, RangeType expected) {
@@ -133,10 +133,10 @@ Res<void> MemoryLedger::release(PhysRange range, RangeType expected) {
   const size_t i = lower_bound(range.base);
   if (i < count_ && ranges_[i].type == expected && ranges_[i].in_ram && ranges_[i].range.contains(range))
     return retype(i, range, RangeType::kFreeRam, true);
-  return Unexpected<Error>{conflict("ledger-release", range, expected, expected)};
+  return conflict("ledger-release", range, expected, expected);
 }
 
-Error MemoryLedger::conflict(const char* check, PhysRange range, RangeType subject, RangeType want) const {
+Failure MemoryLedger::conflict(const char* check, PhysRange range, RangeType subject, RangeType want) const {
   // Same-type neighbours merge, so a range not inside one range of type
   // `want` meets something else: walk up from its base to name the first.
   GuestPhys at = range.base;
@@ -144,17 +144,17 @@ Error MemoryLedger::conflict(const char* check, PhysRange range, RangeType subje
     if (j == count_ || ranges_[j].range.base > at) {
       const GuestPhys stop =
           (j == count_ || ranges_[j].range.base > range.end()) ? range.end() : ranges_[j].range.base;
-      return Error::make(ErrorCode::kOverlap, check, "%s [%#llx, %#llx) is not RAM at [%#llx, %#llx)",
+      return MB_ERR(ErrorCode::kOverlap, check, "%s [%#llx, %#llx) is not RAM at [%#llx, %#llx)",
                          to_string(subject), lo(range), hi(range), static_cast<ull>(at.value),
                          static_cast<ull>(stop.value));
     }
     const LedgerRange& r = ranges_[j];
     if (r.type != want || !r.in_ram)
-      return Error::make(ErrorCode::kOverlap, check, "%s [%#llx, %#llx) overlaps %s [%#llx, %#llx)",
+      return MB_ERR(ErrorCode::kOverlap, check, "%s [%#llx, %#llx) overlaps %s [%#llx, %#llx)",
                          to_string(subject), lo(range), hi(range), label(r), lo(r.range), hi(r.range));
     at = r.range.end();
   }
-  return Error::make(ErrorCode::kInvariant, check, "%s [%#llx, %#llx): no conflict found, ledger out of order",
+  return MB_ERR(ErrorCode::kInvariant, check, "%s [%#llx, %#llx): no conflict found, ledger out of order",
                      to_string(subject), lo(range), hi(range));
 }
 

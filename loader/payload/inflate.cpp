@@ -17,7 +17,7 @@ constexpr unsigned kCodelenOrder[kNumCodelen] = {16, 17, 18, 0, 8, 7, 9, 6, 10, 
 
 }  // namespace
 
-Unexpected<Error> inflate_detail::invalid_code(const char* which, size_t at) {
+Failure inflate_detail::invalid_code(const char* which, size_t at) {
   return MB_ERR(ErrorCode::kBadInput, "gzip-corrupt", "invalid %s code at input offset %#zx", which, at);
 }
 
@@ -70,7 +70,7 @@ size_t RawInflater::bit_offset() const {
 
 size_t RawInflater::consumed() const { return (bit_offset() + 7) / 8; }
 
-Unexpected<Error> RawInflater::truncated(const char* what) const {
+Failure RawInflater::truncated(const char* what) const {
   return MB_ERR(ErrorCode::kBadInput, "gzip-truncated", "deflate stream ends inside %s: input ends at offset %#zx",
                 what, file_offset_ + static_cast<size_t>(end_ - src_));
 }

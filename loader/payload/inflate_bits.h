@@ -52,6 +52,6 @@ inline uint64_t low_entry_bits(uint64_t v, uint32_t e) {
 inline uint64_t extra_of(uint64_t bitbuf, uint32_t e) { return low_entry_bits(bitbuf, e) >> code_bits(e); }
 
 // "invalid <which> code at input offset <at>".
-Unexpected<Error> invalid_code(const char* which, size_t at);
+Failure invalid_code(const char* which, size_t at);
 
 }  // namespace mb::loader::inflate_detail

@@ -42,14 +42,15 @@ Res<Payload> identify_payload(const uint8_t* data, size_t len, GuestPhys addr,
   }
   if (len >= kImageHeaderSize) {
     auto hdr = parse_image_header(data, len);
-    if (hdr.ok()) {
-      MB_CHECK(check_image_size(*hdr, len));
+    // Without the Image magic it is none of the three (below); with it, an
+    // Image, or a broken one whose error says why.
+    if (hdr.ok() || std::strcmp(hdr.error().check, "image-magic") != 0) {
+      const ImageHeader image = MB_TRY(std::move(hdr));
+      MB_CHECK(check_image_size(image, len));
       p.kind = PayloadKind::kImage;
       p.kernel_compression = Compression::kNone;
       return p;
     }
-    if (std::strcmp(hdr.error().check, "image-magic") != 0)
-      return pass_on(hdr.error());
   }
   uint8_t b[4] = {};
   for (size_t i = 0; i < 4 && i < len; ++i) b[i] = data[i];

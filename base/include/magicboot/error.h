@@ -41,4 +41,8 @@ using Res = Result<T, Error>;
 // member), so the error is copied once, into the returned Result.
 #define MB_ERR(code, check, ...) ::mb::Unexpected<::mb::Error>{::mb::Error::make((code), (check), __VA_ARGS__)}
 
+// What MB_ERR makes: the return type of a helper that composes an error for
+// its callers to return as it is (result.h, "One way each").
+using Failure = Unexpected<Error>;
+
 }  // namespace mb

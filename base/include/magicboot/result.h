@@ -1,5 +1,13 @@
 // Results hold a value or an error, never both. Errors are values: no
 // exceptions anywhere. Works the same in the firmware and on the host.
+//
+// One way each to fail and to pass a failure on:
+//   return MB_ERR(code, "check", "detail %#llx", ...);  // a new mb::Error
+//   T v = MB_TRY(expr);  MB_CHECK(expr);                // pass one on
+// A helper that composes an error (e.g. the ledger's conflict()) returns
+// the Failure that MB_ERR made, and its caller returns that as it is.
+// fail(e) is for error types that are plain values (xen::Errno): there is no
+// detail to format and nothing to save by building in place.
 #pragma once
 
 #include <new>
@@ -14,6 +22,15 @@ struct Unexpected {
 };
 template <class E>
 Unexpected(E) -> Unexpected<E>;
+
+// Asking value() of a failed Result, or error() of a good one, is a bug in
+// the caller: it stops here, loudly, instead of reading the other
+// alternative's bytes. The firmware stops through its fault path
+// (runtime.cpp), the host prints which and aborts (base/src/result_misuse.cpp).
+// Two hooks without arguments: each check is a branch and a call, which
+// matters at ~80 sites in an image with a size budget.
+[[noreturn, gnu::cold]] void result_value_misuse();
+[[noreturn, gnu::cold]] void result_error_misuse();
 
 template <class E>
 constexpr Unexpected<std::decay_t<E>> fail(E&& e) {
@@ -56,16 +73,22 @@ class [[nodiscard]] Result {
 
   bool ok() const { return ok_; }
   explicit operator bool() const { return ok_; }
-  T& value() & { return value_; }
-  const T& value() const& { return value_; }
-  T&& value() && { return std::move(value_); }
-  T* operator->() { return &value_; }
-  const T* operator->() const { return &value_; }
-  T& operator*() & { return value_; }
-  const T& operator*() const& { return value_; }
-  const E& error() const { return error_; }
+  [[gnu::always_inline]] T& value() & { return expect_value(), value_; }
+  [[gnu::always_inline]] const T& value() const& { return expect_value(), value_; }
+  [[gnu::always_inline]] T&& value() && { return expect_value(), std::move(value_); }
+  [[gnu::always_inline]] T* operator->() { return expect_value(), &value_; }
+  [[gnu::always_inline]] const T* operator->() const { return expect_value(), &value_; }
+  [[gnu::always_inline]] T& operator*() & { return expect_value(), value_; }
+  [[gnu::always_inline]] const T& operator*() const& { return expect_value(), value_; }
+  [[gnu::always_inline]] const E& error() const {
+    if (ok_) [[unlikely]] result_error_misuse();
+    return error_;
+  }
 
  private:
+  [[gnu::always_inline]] void expect_value() const {
+    if (!ok_) [[unlikely]] result_value_misuse();
+  }
   void destroy() {
     if (ok_) value_.~T(); else error_.~E();
   }
@@ -100,7 +123,10 @@ class [[nodiscard]] Result<void, E> {
 
   bool ok() const { return ok_; }
   explicit operator bool() const { return ok_; }
-  const E& error() const { return error_; }
+  [[gnu::always_inline]] const E& error() const {
+    if (ok_) [[unlikely]] result_error_misuse();
+    return error_;
+  }
 
  private:
   void destroy() {

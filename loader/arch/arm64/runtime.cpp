@@ -3,6 +3,11 @@
 #include <cstdint>
 
 #include "magicboot/loader/arch/arm64/exceptions.h"
+#include "magicboot/result.h"
+
+// A Result asked for the alternative it does not hold: a bug, stopped here.
+[[noreturn]] void mb::result_value_misuse() { mb::arm64::fatal("Result misuse: value of an error"); }
+[[noreturn]] void mb::result_error_misuse() { mb::arm64::fatal("Result misuse: error() of a value"); }
 
 extern "C" {
 

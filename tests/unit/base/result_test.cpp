@@ -45,10 +45,37 @@ TEST(Result, VoidResultPropagates) {
 TEST(Result, NonTrivialValuesAreCopiedAndDestroyed) {
   Result<std::string, Error> a{std::string(100, 'x')};
   Result<std::string, Error> b = a;
-  a = Result<std::string, Error>{fail(Error::make(ErrorCode::kOverlap, "c", "d"))};
+  a = Result<std::string, Error>{MB_ERR(ErrorCode::kOverlap, "c", "d")};
   EXPECT_FALSE(a.ok());
   ASSERT_TRUE(b.ok());
   EXPECT_EQ(b->size(), 100u);
+}
+
+// The wrong alternative stops loudly (result_misuse) instead of reading the
+// other one's bytes: a failed Result has no value, a good one no error.
+TEST(ResultMisuse, ValueOfAnErrorStops) {
+  Res<int> bad = MB_ERR(ErrorCode::kBadInput, "x", "y");
+  EXPECT_DEATH((void)bad.value(), "Result misuse: value of a Result that holds an error");
+  EXPECT_DEATH((void)*bad, "Result misuse");
+  const Res<std::string> text = MB_ERR(ErrorCode::kBadInput, "x", "y");
+  EXPECT_DEATH((void)text->size(), "Result misuse");
+}
+
+TEST(ResultMisuse, ErrorOfAValueStops) {
+  Res<int> good = 7;
+  EXPECT_DEATH((void)good.error(), "Result misuse: error\\(\\) of a Result that holds a value");
+  Res<void> done;
+  EXPECT_DEATH((void)done.error(), "Result misuse: error\\(\\) of a Result that holds a value");
+  enum class Errno { kEINVAL };  // a plain-value error type, as the hypercall layer's
+  Result<int, Errno> hyp = 3;
+  EXPECT_DEATH((void)hyp.error(), "Result misuse");
+}
+
+TEST(ResultMisuse, TheRightAlternativeIsFine) {
+  Res<int> good = 7;
+  EXPECT_EQ(good.value(), 7);
+  Res<int> bad = MB_ERR(ErrorCode::kBadInput, "x", "y");
+  EXPECT_STREQ(bad.error().check, "x");
 }
 
 TEST(Error, DetailIsTruncatedNotOverflowed) {

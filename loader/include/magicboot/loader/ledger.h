@@ -120,7 +120,7 @@ class MemoryLedger {
   void erase(size_t i);
   // The error for `subject` on `range`: the first part of it that is not a
   // RAM range of type `want` (another owner, or a gap).
-  Error conflict(const char* check, PhysRange range, RangeType subject, RangeType want) const;
+  Failure conflict(const char* check, PhysRange range, RangeType subject, RangeType want) const;
 
   LedgerRange ranges_[kCapacity];
   size_t count_ = 0;

@@ -71,7 +71,7 @@ class RawInflater {
   void refill();
   bool overran() const { return uint64_t{overrun_} * 8 > bitsleft_; }
   // The error for a stream that ends inside `what` (once overran()).
-  Unexpected<Error> truncated(const char* what) const;
+  Failure truncated(const char* what) const;
   uint32_t take(unsigned n);
   size_t bit_offset() const;  // input bit position of the next unread bit
 
