@@ -188,11 +188,11 @@ SizeText human_size(uint64_t bytes) {
   const uint64_t rest = bytes & ((uint64_t{1} << shift) - 1);
   // In tenths of the unit, rounded half up (rest < 2^40: rest * 10 cannot
   // overflow; bytes >> shift < 2^24 once u is 4).
-  unsigned long long tenths = (bytes >> shift) * 10 + ((rest * 10 + (uint64_t{1} << shift >> 1)) >> shift);
+  uint64_t tenths = (bytes >> shift) * 10 + ((rest * 10 + (uint64_t{1} << shift >> 1)) >> shift);
   if (tenths >= 10240 && u < 4) tenths = 10, ++u;  // 1023.95 MiB is 1.0 GiB
   SizeText t;
   // Precision 0 prints no digit for 0: a decimal only when not exact.
-  format_to(t.text, sizeof t.text, "%llu%s%.*llu %s", tenths / 10, rest != 0 ? "." : "", rest != 0, tenths % 10,
+  format_to(t.text, sizeof t.text, "%lu%s%.*lu %s", tenths / 10, rest != 0 ? "." : "", rest != 0, tenths % 10,
             kUnits + 4 * u);
   return t;
 }

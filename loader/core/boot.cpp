@@ -67,10 +67,10 @@ Res<void> run_steps(Platform& p, const DiscoveredDt& dt, Arena& arena, const Boo
 
   // The step lines belong to the whole report.
   Console& c = opts.full_report ? p.console : quiet;
-  print(c, "magicboot: discover: DT %#llx (%s), %zu RAM bank(s) %s, payload [%#llx, %#llx), %s\n",
-        (unsigned long long)dt.blob.base.value, human_size(dt.blob.size).text, dt.bank_count,
-        human_size(r.ram_total()).text, (unsigned long long)dt.payload.base.value,
-        (unsigned long long)dt.payload.end().value, dt.xen.present ? "Xen guest" : "no hypervisor");
+  print(c, "magicboot: discover: DT %#lx (%s), %zu RAM bank(s) %s, payload [%#lx, %#lx), %s\n",
+        dt.blob.base.value, human_size(dt.blob.size).text, dt.bank_count,
+        human_size(r.ram_total()).text, dt.payload.base.value,
+        dt.payload.end().value, dt.xen.present ? "Xen guest" : "no hypervisor");
   clock.end(Stage::kDiscover);
 
   MB_CHECK(steps::build_ledger(p.layout, dt, r.ledger));
@@ -81,8 +81,8 @@ Res<void> run_steps(Platform& p, const DiscoveredDt& dt, Arena& arena, const Boo
   const XenSession& x = r.xen;
   if (x.present) {
     if (x.mapped())
-      print(c, "magicboot: xen %u.%u: shared_info mapped at GFN %#llx (%s)\n", x.version >> 16, x.version & 0xffff,
-            (unsigned long long)x.slot().gfn.value, magic::to_string(x.slot().source));
+      print(c, "magicboot: xen %u.%u: shared_info mapped at GFN %#lx (%s)\n", x.version >> 16, x.version & 0xffff,
+            x.slot().gfn.value, magic::to_string(x.slot().source));
     else
       print(p.console, "magicboot: xen: shared_info not mapped: %s: %s (booting on without it)\n",
             x.map_error.check, x.map_error.detail);
@@ -90,17 +90,17 @@ Res<void> run_steps(Platform& p, const DiscoveredDt& dt, Arena& arena, const Boo
 
   const steps::Identified id = MB_TRY(steps::identify(p.mem, arena, opts, dt));
   clock.end(Stage::kPayload);
-  print(c, "magicboot: payload: %s, kernel %s %s, text_offset %#llx, image_size %#llx%s\n",
+  print(c, "magicboot: payload: %s, kernel %s %s, text_offset %#lx, image_size %#lx%s\n",
         to_string(id.payload.kind), to_string(id.payload.kernel_compression), human_size(id.kernel_size).text,
-        (unsigned long long)id.image.text_offset, (unsigned long long)id.image.image_size,
+        id.image.text_offset, id.image.image_size,
         id.payload.ramdisk.size ? ", with ramdisk" : "");
 
   const steps::Plan plan = MB_TRY(steps::plan(id, dt.ram(), steps::kernel_dt_capacity(dt, opts), r.ledger));
   clock.end(Stage::kPlan);
   // Where things go; their sizes are in the report.
-  print(c, "magicboot: plan: kernel %#llx%s, DTB %#llx, initrd %#llx\n", (unsigned long long)plan.kernel.base.value,
-        plan.kernel_in_place ? " (in place, zero-copy)" : "", (unsigned long long)plan.dtb.base.value,
-        (unsigned long long)plan.initrd.base.value);
+  print(c, "magicboot: plan: kernel %#lx%s, DTB %#lx, initrd %#lx\n", plan.kernel.base.value,
+        plan.kernel_in_place ? " (in place, zero-copy)" : "", plan.dtb.base.value,
+        plan.initrd.base.value);
 
   const uint64_t loaded = MB_TRY(steps::load(p.mem, arena, id, plan, opts.progress, r.ledger));
   clock.end(Stage::kLoad);
@@ -173,8 +173,8 @@ Res<void> boot(Platform& p, const DiscoveredDt& dt, Arena& arena, const BootOpti
   if (!r.kernel_zero_copy) p.cpu.clean_to_poc(PhysRange{r.kernel.base, r.kernel_file_size});
   p.cpu.clean_to_poc(r.dtb);
   if (!r.initrd.empty() && !r.initrd_zero_copy) p.cpu.clean_to_poc(r.initrd);
-  print(p.console, "Starting kernel at %#llx, DTB %#llx ...\n", (unsigned long long)r.kernel.base.value,
-        (unsigned long long)r.dtb.base.value);
+  print(p.console, "Starting kernel at %#lx, DTB %#lx ...\n", r.kernel.base.value,
+        r.dtb.base.value);
   p.cpu.jump(Handover{r.kernel.base, r.dtb.base});
   return {};
 }

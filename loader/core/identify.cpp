@@ -41,8 +41,8 @@ Res<Identified> identify(GuestMemory& mem, Arena& arena, const BootOptions& opts
   }
   if (id.image.image_size == 0)
     return MB_ERR(ErrorCode::kUnsupported, "image-legacy",
-                  "kernel at %#llx has image_size 0 (pre-3.17 kernel): its bss size is unknown",
-                  (unsigned long long)pl.kernel.addr.value);
+                  "kernel at %#lx has image_size 0 (pre-3.17 kernel): its bss size is unknown",
+                  pl.kernel.addr.value);
   if (pl.kernel_compression == Compression::kNone) MB_CHECK(check_image_size(id.image, id.kernel_size));
   return id;
 }

@@ -47,8 +47,8 @@ Res<void> build_ledger(const LoaderLayout& layout, const DiscoveredDt& dt, Memor
   MB_CHECK(l.claim(dt.blob, RangeType::kIncomingDt));
   if (!in_ram(dt, dt.payload))
     return MB_ERR(ErrorCode::kBadInput, "payload-outside-ram",
-                  "payload [%#llx, %#llx) does not lie within one RAM bank",
-                  (unsigned long long)dt.payload.base.value, (unsigned long long)dt.payload.end().value);
+                  "payload [%#lx, %#lx) does not lie within one RAM bank",
+                  dt.payload.base.value, dt.payload.end().value);
   return l.claim(dt.payload, RangeType::kPayload);
 }
 

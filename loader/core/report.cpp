@@ -6,7 +6,6 @@
 namespace mb::loader {
 namespace {
 
-using ull = unsigned long long;
 
 const char* fate(const XenSession& x) {
   if (!x.present) return "no hypervisor";
@@ -20,12 +19,12 @@ void range_line(Console& c, const char* name, PhysRange r, const char* how) {
     print(c, "  %-8s none\n", name);
     return;
   }
-  print(c, "  %-8s [%#011llx, %#011llx) %-9s %s\n", name, (ull)r.base.value, (ull)r.end().value,
+  print(c, "  %-8s [%#011lx, %#011lx) %-9s %s\n", name, r.base.value, r.end().value,
         human_size(r.size).text, how);
 }
 
 void json_range(Console& c, const char* name, PhysRange r) {
-  print(c, "\"%s\":{\"start\":%llu,\"size\":%llu}", name, (ull)r.base.value, (ull)r.size);
+  print(c, "\"%s\":{\"start\":%lu,\"size\":%lu}", name, r.base.value, r.size);
 }
 
 // Strings we emit come from the DT or our own tables: escape what JSON needs.
@@ -50,7 +49,7 @@ void json_string(Console& c, const char* s) {
 // console's, as a console; xenstore's it never touches), and ours.
 void magic_pages(Console& c, const XenSession& x, PhysRange magic) {
   auto page = [&](uint64_t pfn, const char* what) {
-    if (pfn != 0 && magic.contains(range_of_pages(Gfn{pfn}, 1))) print(c, "      pfn %#llx %s\n", (ull)pfn, what);
+    if (pfn != 0 && magic.contains(range_of_pages(Gfn{pfn}, 1))) print(c, "      pfn %#lx %s\n", pfn, what);
   };
   page(x.pfns.console_pfn, "console ring (toolstack's; magicboot's PV console writes it)");
   page(x.pfns.store_pfn, "xenstore ring (toolstack's; not touched)");
@@ -65,12 +64,12 @@ void print_report(Console& c, const BootReport& r) {
   if (x.present) {
     print(c, "  xen      %u.%u (/hypervisor %u.%u)\n", x.version >> 16, x.version & 0xffff, x.major, x.minor);
     if (x.slot_found())
-      print(c, "  shared_info GFN %#llx (%s): %s\n", (ull)x.slot().gfn.value, magic::to_string(x.slot().source), fate(x));
+      print(c, "  shared_info GFN %#lx (%s): %s\n", x.slot().gfn.value, magic::to_string(x.slot().source), fate(x));
     if (x.map_failed) print(c, "  shared_info map failed: %s: %s\n", x.map_error.check, x.map_error.detail);
     if (x.wallclock_ok)
-      print(c, "  wallclock %llu.%09u s (wc_version %u)\n", (ull)x.wallclock.sec, x.wallclock.nsec, x.wallclock.version);
-    print(c, "  magic    console pfn %#llx evtchn %llu, xenstore pfn %#llx evtchn %llu\n", (ull)x.pfns.console_pfn,
-          (ull)x.pfns.console_evtchn, (ull)x.pfns.store_pfn, (ull)x.pfns.store_evtchn);
+      print(c, "  wallclock %lu.%09u s (wc_version %u)\n", x.wallclock.sec, x.wallclock.nsec, x.wallclock.version);
+    print(c, "  magic    console pfn %#lx evtchn %lu, xenstore pfn %#lx evtchn %lu\n", x.pfns.console_pfn,
+          x.pfns.console_evtchn, x.pfns.store_pfn, x.pfns.store_evtchn);
   } else {
     print(c, "  xen      none (no /hypervisor node): Xen steps skipped\n");
   }
@@ -89,7 +88,7 @@ void print_report(Console& c, const BootReport& r) {
   }
   print(c, "  stages (counter ticks):");
   for (unsigned i = 0; i < kStageCount; ++i)
-    print(c, " %s %llu", to_string(static_cast<Stage>(i)), (ull)r.stage_ticks[i]);
+    print(c, " %s %lu", to_string(static_cast<Stage>(i)), r.stage_ticks[i]);
   print(c, "\n");
   for (unsigned i = 0; i < r.finding_count; ++i)
     print(c, "  FINDING %s: %s\n", r.findings[i].check, r.findings[i].detail);
@@ -102,16 +101,16 @@ void print_brief(Console& c, const BootReport& r) {
   const XenSession& x = r.xen;
   const SizeText ram = human_size(r.ram_total());
   if (x.present)
-    print(c, "magicboot: Xen %u.%u, %s RAM; %s %s at %#llx\n", x.version >> 16, x.version & 0xffff,
+    print(c, "magicboot: Xen %u.%u, %s RAM; %s %s at %#lx\n", x.version >> 16, x.version & 0xffff,
           ram.text, to_string(r.payload_kind),
           r.kernel_zero_copy ? "in place" : r.kernel_compression == Compression::kGzip ? "inflated" : "copied",
-          (ull)r.kernel.base.value);
+          r.kernel.base.value);
   else
-    print(c, "magicboot: no hypervisor, %s RAM; %s %s at %#llx\n", ram.text,
-          to_string(r.payload_kind), r.kernel_zero_copy ? "in place" : "loaded", (ull)r.kernel.base.value);
+    print(c, "magicboot: no hypervisor, %s RAM; %s %s at %#lx\n", ram.text,
+          to_string(r.payload_kind), r.kernel_zero_copy ? "in place" : "loaded", r.kernel.base.value);
   if (x.slot_found())
-    print(c, "magicboot: handover %s: shared_info GFN %#llx %s (%s for the report)\n", r.verdict(),
-          (ull)x.slot().gfn.value, x.removed() ? "removed" : fate(x), kFullReportWord);
+    print(c, "magicboot: handover %s: shared_info GFN %#lx %s (%s for the report)\n", r.verdict(),
+          x.slot().gfn.value, x.removed() ? "removed" : fate(x), kFullReportWord);
   else
     print(c, "magicboot: handover %s (%s for the report)\n", r.verdict(), kFullReportWord);
 }
@@ -122,12 +121,12 @@ void print_handover_json(Console& c, const BootReport& r) {
   print(c, "\"xen\":{\"present\":%s,\"version\":\"%u.%u\"},", x.present ? "true" : "false", x.version >> 16,
         x.version & 0xffff);
   if (x.slot_found())
-    print(c, "\"shared_info\":{\"gfn\":%llu,\"source\":\"%s\",\"mapped\":%s,\"removed\":%s},", (ull)x.slot().gfn.value,
+    print(c, "\"shared_info\":{\"gfn\":%lu,\"source\":\"%s\",\"mapped\":%s,\"removed\":%s},", x.slot().gfn.value,
           magic::to_string(x.slot().source), x.mapped() ? "true" : "false", x.removed() ? "true" : "false");
   else
     print(c, "\"shared_info\":null,");
-  print(c, "\"magic\":{\"console_pfn\":%llu,\"console_evtchn\":%llu,\"store_pfn\":%llu,\"store_evtchn\":%llu},",
-        (ull)x.pfns.console_pfn, (ull)x.pfns.console_evtchn, (ull)x.pfns.store_pfn, (ull)x.pfns.store_evtchn);
+  print(c, "\"magic\":{\"console_pfn\":%lu,\"console_evtchn\":%lu,\"store_pfn\":%lu,\"store_evtchn\":%lu},",
+        x.pfns.console_pfn, x.pfns.console_evtchn, x.pfns.store_pfn, x.pfns.store_evtchn);
   print(c, "\"payload\":{\"kind\":\"%s\",\"compression\":\"%s\",\"kernel_zero_copy\":%s},", to_string(r.payload_kind),
         to_string(r.kernel_compression), r.kernel_zero_copy ? "true" : "false");
   json_range(c, "kernel", r.kernel);
@@ -137,7 +136,7 @@ void print_handover_json(Console& c, const BootReport& r) {
   json_range(c, "dtb", r.dtb);
   print(c, ",\"ram\":[");
   for (size_t i = 0; i < r.bank_count; ++i)
-    print(c, "%s{\"start\":%llu,\"size\":%llu}", i ? "," : "", (ull)r.ram_banks[i].base.value, (ull)r.ram_banks[i].size);
+    print(c, "%s{\"start\":%lu,\"size\":%lu}", i ? "," : "", r.ram_banks[i].base.value, r.ram_banks[i].size);
   print(c, "],\"findings\":[");
   for (unsigned i = 0; i < r.finding_count; ++i) {
     if (i) c.write(",", 1);
@@ -147,7 +146,7 @@ void print_handover_json(Console& c, const BootReport& r) {
   }
   print(c, "],\"stages\":{");
   for (unsigned i = 0; i < kStageCount; ++i)
-    print(c, "%s\"%s\":%llu", i ? "," : "", to_string(static_cast<Stage>(i)), (ull)r.stage_ticks[i]);
+    print(c, "%s\"%s\":%lu", i ? "," : "", to_string(static_cast<Stage>(i)), r.stage_ticks[i]);
   print(c, "}}\n");
 }
 

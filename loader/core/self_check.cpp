@@ -33,30 +33,30 @@ void check_handover(BootReport& r) {
   }
   const XenSession& x = r.xen;
   if (x.mapped() && !x.removed())
-    add(r, "no-xen-page-in-ram", "shared_info still mapped at GFN %#llx", (unsigned long long)x.slot().gfn.value);
+    add(r, "no-xen-page-in-ram", "shared_info still mapped at GFN %#lx", x.slot().gfn.value);
   if (x.slot_found()) {
     PhysRange page = range_of_pages(x.slot().gfn, 1);
     for (const PhysRange& bank : r.ram())
       if (bank.overlaps(page))
-        add(r, "no-xen-page-in-ram", "shared_info GFN %#llx lies in RAM", (unsigned long long)x.slot().gfn.value);
+        add(r, "no-xen-page-in-ram", "shared_info GFN %#lx lies in RAM", x.slot().gfn.value);
   }
   for (const LedgerRange& lr : r.ledger.ranges())
     if (lr.in_ram && (lr.type == RangeType::kMagic || lr.type == RangeType::kGrantTable))
-      add(r, "no-xen-page-in-ram", "%s range at %#llx is in RAM", to_string(lr.type),
-          (unsigned long long)lr.range.base.value);
+      add(r, "no-xen-page-in-ram", "%s range at %#lx is in RAM", to_string(lr.type),
+          lr.range.base.value);
   if (r.ledger.total_ram() != r.ram_total())
-    add(r, "no-ram-hole", "ledger holds %llu bytes of RAM, the DT says %llu",
-        (unsigned long long)r.ledger.total_ram(), (unsigned long long)r.ram_total());
+    add(r, "no-ram-hole", "ledger holds %lu bytes of RAM, the DT says %lu",
+        r.ledger.total_ram(), r.ram_total());
   if (r.kernel.end().value > kAddressLimit || !in_one_bank(r.ram(), r.kernel))
-    add(r, "addressable-layout", "kernel [%#llx, %#llx) is not in RAM below 2^48",
-        (unsigned long long)r.kernel.base.value, (unsigned long long)r.kernel.end().value);
+    add(r, "addressable-layout", "kernel [%#lx, %#lx) is not in RAM below 2^48",
+        r.kernel.base.value, r.kernel.end().value);
   if (!r.dtb.base.is_aligned(boot_protocol::kDtbAlign) || r.dtb.size > boot_protocol::kDtbMaxSize ||
       !in_one_bank(r.ram(), r.dtb))
-    add(r, "addressable-layout", "DTB [%#llx, +%#llx) is not 8-byte aligned, <= 2 MiB, in RAM",
-        (unsigned long long)r.dtb.base.value, (unsigned long long)r.dtb.size);
+    add(r, "addressable-layout", "DTB [%#lx, +%#lx) is not 8-byte aligned, <= 2 MiB, in RAM",
+        r.dtb.base.value, r.dtb.size);
   if (!r.initrd.empty() && !in_one_bank(r.ram(), r.initrd))
-    add(r, "addressable-layout", "initrd [%#llx, %#llx) is not in RAM",
-        (unsigned long long)r.initrd.base.value, (unsigned long long)r.initrd.end().value);
+    add(r, "addressable-layout", "initrd [%#lx, %#lx) is not in RAM",
+        r.initrd.base.value, r.initrd.end().value);
   if (r.kernel.overlaps(r.dtb) || r.kernel.overlaps(r.initrd) || r.dtb.overlaps(r.initrd))
     add(r, "addressable-layout", "kernel, DTB and initrd overlap");
 }

@@ -9,7 +9,6 @@
 namespace mb::loader {
 namespace {
 
-using ull = unsigned long long;
 
 struct Cells {
   int address;
@@ -50,8 +49,8 @@ Res<void> for_each_reg(const void* fdt, int node, Cells cells, const char* check
   for (int off = 0; off < len; off += entry) {
     const PhysRange r{GuestPhys{read_cells(p + off, cells.address)}, read_cells(p + off + 4 * cells.address, cells.size)};
     if (r.size != 0 && r.base.value + r.size <= r.base.value)
-      return MB_ERR(ErrorCode::kBadInput, check, "node %s: reg [%#llx, +%#llx) wraps past 2^64", name_of(fdt, node),
-                    static_cast<ull>(r.base.value), static_cast<ull>(r.size));
+      return MB_ERR(ErrorCode::kBadInput, check, "node %s: reg [%#lx, +%#lx) wraps past 2^64", name_of(fdt, node),
+                    r.base.value, r.size);
     MB_CHECK(f(r));
   }
   return {};
@@ -99,8 +98,8 @@ Res<void> discover_memory(const void* fdt, DiscoveredDt& dt) {
     MB_CHECK(for_each_reg(fdt, node, cells, "dt-memory-reg", [&](PhysRange r) -> Res<void> {
       if (r.empty()) return {};
       if (dt.bank_count == DiscoveredDt::kMaxBanks)
-        return MB_ERR(ErrorCode::kUnsupported, "dt-memory-banks", "node %s: bank [%#llx, %#llx) is one more than the %zu supported",
-                      name_of(fdt, node), static_cast<ull>(r.base.value), static_cast<ull>(r.end().value),
+        return MB_ERR(ErrorCode::kUnsupported, "dt-memory-banks", "node %s: bank [%#lx, %#lx) is one more than the %zu supported",
+                      name_of(fdt, node), r.base.value, r.end().value,
                       DiscoveredDt::kMaxBanks);
       // Insertion keeps the banks sorted by base.
       size_t i = dt.bank_count++;
@@ -115,9 +114,9 @@ Res<void> discover_memory(const void* fdt, DiscoveredDt& dt) {
     const PhysRange& a = dt.banks[i - 1];
     const PhysRange& b = dt.banks[i];
     if (a.overlaps(b))
-      return MB_ERR(ErrorCode::kOverlap, "dt-memory-overlap", "RAM bank [%#llx, %#llx) overlaps bank [%#llx, %#llx)",
-                    static_cast<ull>(a.base.value), static_cast<ull>(a.end().value), static_cast<ull>(b.base.value),
-                    static_cast<ull>(b.end().value));
+      return MB_ERR(ErrorCode::kOverlap, "dt-memory-overlap", "RAM bank [%#lx, %#lx) overlaps bank [%#lx, %#lx)",
+                    a.base.value, a.end().value, b.base.value,
+                    b.end().value);
   }
   return {};
 }
@@ -183,14 +182,14 @@ Res<void> check_banks_against_xen(const DiscoveredDt& dt) {
   const PhysRange magic = boards::xen_arm64::kMagic;
   for (const PhysRange& b : dt.ram()) {
     if (b.overlaps(magic))
-      return MB_ERR(ErrorCode::kOverlap, "dt-memory-magic", "RAM bank [%#llx, %#llx) overlaps GUEST_MAGIC [%#llx, %#llx)",
-                    static_cast<ull>(b.base.value), static_cast<ull>(b.end().value),
-                    static_cast<ull>(magic.base.value), static_cast<ull>(magic.end().value));
+      return MB_ERR(ErrorCode::kOverlap, "dt-memory-magic", "RAM bank [%#lx, %#lx) overlaps GUEST_MAGIC [%#lx, %#lx)",
+                    b.base.value, b.end().value,
+                    magic.base.value, magic.end().value);
     if (b.overlaps(dt.xen.grant_table))
       return MB_ERR(ErrorCode::kOverlap, "dt-memory-gnttab",
-                    "RAM bank [%#llx, %#llx) overlaps the grant table [%#llx, %#llx) of /hypervisor",
-                    static_cast<ull>(b.base.value), static_cast<ull>(b.end().value),
-                    static_cast<ull>(dt.xen.grant_table.base.value), static_cast<ull>(dt.xen.grant_table.end().value));
+                    "RAM bank [%#lx, %#lx) overlaps the grant table [%#lx, %#lx) of /hypervisor",
+                    b.base.value, b.end().value,
+                    dt.xen.grant_table.base.value, dt.xen.grant_table.end().value);
   }
   return {};
 }
@@ -228,12 +227,12 @@ Res<void> discover_chosen(const void* fdt, DiscoveredDt& dt) {
   const bool has_start = MB_TRY(u32_or_u64(fdt, chosen, "linux,initrd-start", &start));
   const bool has_end = MB_TRY(u32_or_u64(fdt, chosen, "linux,initrd-end", &end));
   if (has_start != has_end)
-    return MB_ERR(ErrorCode::kBadInput, "dt-chosen-initrd", "/chosen has linux,initrd-%s (%#llx) but no linux,initrd-%s",
-                  has_start ? "start" : "end", static_cast<ull>(has_start ? start : end), has_start ? "end" : "start");
+    return MB_ERR(ErrorCode::kBadInput, "dt-chosen-initrd", "/chosen has linux,initrd-%s (%#lx) but no linux,initrd-%s",
+                  has_start ? "start" : "end", (has_start ? start : end), has_start ? "end" : "start");
   if (has_start) {
     if (end < start)
-      return MB_ERR(ErrorCode::kBadInput, "dt-chosen-initrd", "/chosen linux,initrd-end %#llx is below linux,initrd-start %#llx",
-                    static_cast<ull>(end), static_cast<ull>(start));
+      return MB_ERR(ErrorCode::kBadInput, "dt-chosen-initrd", "/chosen linux,initrd-end %#lx is below linux,initrd-start %#lx",
+                    end, start);
     dt.payload = PhysRange{GuestPhys{start}, end - start};
   }
   return discover_stdout(fdt, chosen, dt);
@@ -242,8 +241,8 @@ Res<void> discover_chosen(const void* fdt, DiscoveredDt& dt) {
 Res<void> add_reservation(const void* fdt, DiscoveredDt& dt, DtReservation r) {
   if (r.range.empty()) return {};
   if (dt.reserved_count == DiscoveredDt::kMaxReserved)
-    return MB_ERR(ErrorCode::kUnsupported, "dt-reserved", "reservation [%#llx, %#llx) is one more than the %zu supported",
-                  static_cast<ull>(r.range.base.value), static_cast<ull>(r.range.end().value),
+    return MB_ERR(ErrorCode::kUnsupported, "dt-reserved", "reservation [%#lx, %#lx) is one more than the %zu supported",
+                  r.range.base.value, r.range.end().value,
                   DiscoveredDt::kMaxReserved);
   (void)fdt;
   dt.reserved[dt.reserved_count++] = r;
@@ -260,8 +259,8 @@ Res<void> discover_reserved(const void* fdt, DiscoveredDt& dt) {
     const int rc = fdt::mem_rsv(fdt, i, &addr, &size);
     if (rc != 0) return MB_ERR(ErrorCode::kBadInput, "dt-memreserve", "memreserve entry %d: %s", i, fdt::reason(rc));
     if (size != 0 && addr + size <= addr)
-      return MB_ERR(ErrorCode::kBadInput, "dt-memreserve", "memreserve entry %d [%#llx, +%#llx) wraps past 2^64", i,
-                    static_cast<ull>(addr), static_cast<ull>(size));
+      return MB_ERR(ErrorCode::kBadInput, "dt-memreserve", "memreserve entry %d [%#lx, +%#lx) wraps past 2^64", i,
+                    addr, size);
     MB_CHECK(add_reservation(fdt, dt, DtReservation{PhysRange{GuestPhys{addr}, size}, DtReservation::Source::kMemreserve}));
   }
 

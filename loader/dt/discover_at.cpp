@@ -9,20 +9,20 @@ namespace mb::loader {
 
 Res<DiscoveredDt> discover_at(GuestMemory& mem, GuestPhys dtb) {
   if (!dtb.is_aligned(8))
-    return MB_ERR(ErrorCode::kBadInput, "dt-address", "device tree at %#llx is not 8-byte aligned",
-                  (unsigned long long)dtb.value);
+    return MB_ERR(ErrorCode::kBadInput, "dt-address", "device tree at %#lx is not 8-byte aligned",
+                  dtb.value);
   const uint8_t* head = MB_TRY(mem.view(dtb, fdt::kHeaderSize));
   if (fdt::magic(head) != fdt::kMagic)
-    return MB_ERR(ErrorCode::kBadInput, "dt-magic", "no device tree at %#llx (magic %#x)",
-                  (unsigned long long)dtb.value, (unsigned)fdt::magic(head));
+    return MB_ERR(ErrorCode::kBadInput, "dt-magic", "no device tree at %#lx (magic %#x)",
+                  dtb.value, (unsigned)fdt::magic(head));
   const size_t total = fdt::total_size(head);
   if (total < fdt::kHeaderSize || total > boot_protocol::kDtbMaxSize)
-    return MB_ERR(ErrorCode::kBadInput, "dt-size", "device tree at %#llx claims %zu bytes (limit %zu)",
-                  (unsigned long long)dtb.value, total, boot_protocol::kDtbMaxSize);
+    return MB_ERR(ErrorCode::kBadInput, "dt-size", "device tree at %#lx claims %zu bytes (limit %zu)",
+                  dtb.value, total, boot_protocol::kDtbMaxSize);
   const uint8_t* blob = MB_TRY(mem.view(dtb, total));
   auto dt = discover(blob, total);
   if (!dt.ok())
-    return MB_ERR(dt.error().code, dt.error().check, "DT at %#llx: %s", (unsigned long long)dtb.value,
+    return MB_ERR(dt.error().code, dt.error().check, "DT at %#lx: %s", dtb.value,
                   dt.error().detail);
   dt->blob = PhysRange{dtb, total};
   return dt;

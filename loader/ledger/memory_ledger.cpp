@@ -6,7 +6,6 @@
 namespace mb::loader {
 namespace {
 
-using ull = unsigned long long;
 
 // Ranges ending exactly at 2^64 are refused too: end() would wrap to 0.
 bool well_formed(PhysRange r) { return r.size != 0 && r.base.value + r.size > r.base.value; }
@@ -19,8 +18,8 @@ const char* label(const LedgerRange& r) {
   return (r.type == RangeType::kReserved && !r.in_ram) ? "reserved (not RAM)" : to_string(r.type);
 }
 
-ull lo(PhysRange r) { return r.base.value; }
-ull hi(PhysRange r) { return r.end().value; }
+uint64_t lo(PhysRange r) { return r.base.value; }
+uint64_t hi(PhysRange r) { return r.end().value; }
 
 }  // namespace
 
@@ -32,7 +31,7 @@ size_t MemoryLedger::lower_bound(GuestPhys addr) const {
 
 Res<void> MemoryLedger::insert(size_t at, LedgerRange r) {
   if (count_ == kCapacity)
-    return MB_ERR(ErrorCode::kNoMemory, "ledger-full", "no slot for %s [%#llx, %#llx): %zu ranges in use",
+    return MB_ERR(ErrorCode::kNoMemory, "ledger-full", "no slot for %s [%#lx, %#lx): %zu ranges in use",
                   label(r), lo(r.range), hi(r.range), count_);
   memmove(&ranges_[at + 1], &ranges_[at], (count_ - at) * sizeof(LedgerRange));
   ranges_[at] = r;
@@ -65,7 +64,7 @@ Res<void> MemoryLedger::retype(size_t i, PhysRange sub, RangeType type, bool in_
   const PhysRange right{sub.end(), whole.range.end() - sub.end()};
   const size_t extra = (left.empty() ? 0 : 1) + (right.empty() ? 0 : 1);
   if (count_ + extra > kCapacity)
-    return MB_ERR(ErrorCode::kNoMemory, "ledger-full", "no slot to split %s [%#llx, %#llx) for %s [%#llx, %#llx)",
+    return MB_ERR(ErrorCode::kNoMemory, "ledger-full", "no slot to split %s [%#lx, %#lx) for %s [%#lx, %#lx)",
                   label(whole), lo(whole.range), hi(whole.range), to_string(type), lo(sub), hi(sub));
   size_t mid = i;
   if (!left.empty()) {
@@ -82,11 +81,11 @@ Res<void> MemoryLedger::retype(size_t i, PhysRange sub, RangeType type, bool in_
 
 Res<void> MemoryLedger::add_ram(PhysRange bank) {
   if (!well_formed(bank))
-    return MB_ERR(ErrorCode::kBadInput, "ledger-add-ram", "RAM bank [%#llx, +%#llx) is empty or wraps", lo(bank),
-                  static_cast<ull>(bank.size));
+    return MB_ERR(ErrorCode::kBadInput, "ledger-add-ram", "RAM bank [%#lx, +%#lx) is empty or wraps", lo(bank),
+                  bank.size);
   const size_t i = lower_bound(bank.base);
   if (i < count_ && ranges_[i].range.overlaps(bank))
-    return MB_ERR(ErrorCode::kOverlap, "ledger-add-ram", "RAM bank [%#llx, %#llx) overlaps %s [%#llx, %#llx)",
+    return MB_ERR(ErrorCode::kOverlap, "ledger-add-ram", "RAM bank [%#lx, %#lx) overlaps %s [%#lx, %#lx)",
                   lo(bank), hi(bank), label(ranges_[i]), lo(ranges_[i].range), hi(ranges_[i].range));
   MB_CHECK(insert(i, LedgerRange{bank, RangeType::kFreeRam, true}));
   merge_around(i);
@@ -95,14 +94,14 @@ Res<void> MemoryLedger::add_ram(PhysRange bank) {
 
 Res<void> MemoryLedger::add_outside_ram(PhysRange range, RangeType type) {
   if (type != RangeType::kMagic && type != RangeType::kGrantTable && type != RangeType::kReserved)
-    return MB_ERR(ErrorCode::kBadInput, "ledger-add-outside-ram", "%s [%#llx, %#llx) cannot lie outside RAM",
+    return MB_ERR(ErrorCode::kBadInput, "ledger-add-outside-ram", "%s [%#lx, %#lx) cannot lie outside RAM",
                   to_string(type), lo(range), hi(range));
   if (!well_formed(range))
-    return MB_ERR(ErrorCode::kBadInput, "ledger-add-outside-ram", "%s [%#llx, +%#llx) is empty or wraps",
-                  to_string(type), lo(range), static_cast<ull>(range.size));
+    return MB_ERR(ErrorCode::kBadInput, "ledger-add-outside-ram", "%s [%#lx, +%#lx) is empty or wraps",
+                  to_string(type), lo(range), range.size);
   const size_t i = lower_bound(range.base);
   if (i < count_ && ranges_[i].range.overlaps(range))
-    return MB_ERR(ErrorCode::kOverlap, "ledger-add-outside-ram", "%s [%#llx, %#llx) overlaps %s [%#llx, %#llx)",
+    return MB_ERR(ErrorCode::kOverlap, "ledger-add-outside-ram", "%s [%#lx, %#lx) overlaps %s [%#lx, %#lx)",
                   to_string(type), lo(range), hi(range), label(ranges_[i]), lo(ranges_[i].range),
                   hi(ranges_[i].range));
   MB_CHECK(insert(i, LedgerRange{range, type, false}));
@@ -112,11 +111,11 @@ Res<void> MemoryLedger::add_outside_ram(PhysRange range, RangeType type) {
 
 Res<void> MemoryLedger::claim(PhysRange range, RangeType type) {
   if (!claimable(type))
-    return MB_ERR(ErrorCode::kBadInput, "ledger-claim", "%s [%#llx, %#llx) cannot be claimed out of RAM",
+    return MB_ERR(ErrorCode::kBadInput, "ledger-claim", "%s [%#lx, %#lx) cannot be claimed out of RAM",
                   to_string(type), lo(range), hi(range));
   if (!well_formed(range))
-    return MB_ERR(ErrorCode::kBadInput, "ledger-claim", "%s [%#llx, +%#llx) is empty or wraps", to_string(type),
-                  lo(range), static_cast<ull>(range.size));
+    return MB_ERR(ErrorCode::kBadInput, "ledger-claim", "%s [%#lx, +%#lx) is empty or wraps", to_string(type),
+                  lo(range), range.size);
   const size_t i = lower_bound(range.base);
   if (i < count_ && ranges_[i].type == RangeType::kFreeRam && ranges_[i].range.contains(range))
     return retype(i, range, type, true);
@@ -125,11 +124,11 @@ Res<void> MemoryLedger::claim(PhysRange range, RangeType type) {
 
 Res<void> MemoryLedger::release(PhysRange range, RangeType expected) {
   if (!claimable(expected))
-    return MB_ERR(ErrorCode::kBadInput, "ledger-release", "%s [%#llx, %#llx) cannot be released to free RAM",
+    return MB_ERR(ErrorCode::kBadInput, "ledger-release", "%s [%#lx, %#lx) cannot be released to free RAM",
                   to_string(expected), lo(range), hi(range));
   if (!well_formed(range))
-    return MB_ERR(ErrorCode::kBadInput, "ledger-release", "%s [%#llx, +%#llx) is empty or wraps",
-                  to_string(expected), lo(range), static_cast<ull>(range.size));
+    return MB_ERR(ErrorCode::kBadInput, "ledger-release", "%s [%#lx, +%#lx) is empty or wraps",
+                  to_string(expected), lo(range), range.size);
   const size_t i = lower_bound(range.base);
   if (i < count_ && ranges_[i].type == expected && ranges_[i].in_ram && ranges_[i].range.contains(range))
     return retype(i, range, RangeType::kFreeRam, true);
@@ -144,25 +143,25 @@ Failure MemoryLedger::conflict(const char* check, PhysRange range, RangeType sub
     if (j == count_ || ranges_[j].range.base > at) {
       const GuestPhys stop =
           (j == count_ || ranges_[j].range.base > range.end()) ? range.end() : ranges_[j].range.base;
-      return MB_ERR(ErrorCode::kOverlap, check, "%s [%#llx, %#llx) is not RAM at [%#llx, %#llx)",
-                         to_string(subject), lo(range), hi(range), static_cast<ull>(at.value),
-                         static_cast<ull>(stop.value));
+      return MB_ERR(ErrorCode::kOverlap, check, "%s [%#lx, %#lx) is not RAM at [%#lx, %#lx)",
+                         to_string(subject), lo(range), hi(range), at.value,
+                         stop.value);
     }
     const LedgerRange& r = ranges_[j];
     if (r.type != want || !r.in_ram)
-      return MB_ERR(ErrorCode::kOverlap, check, "%s [%#llx, %#llx) overlaps %s [%#llx, %#llx)",
+      return MB_ERR(ErrorCode::kOverlap, check, "%s [%#lx, %#lx) overlaps %s [%#lx, %#lx)",
                          to_string(subject), lo(range), hi(range), label(r), lo(r.range), hi(r.range));
     at = r.range.end();
   }
-  return MB_ERR(ErrorCode::kInvariant, check, "%s [%#llx, %#llx): no conflict found, ledger out of order",
+  return MB_ERR(ErrorCode::kInvariant, check, "%s [%#lx, %#lx): no conflict found, ledger out of order",
                      to_string(subject), lo(range), hi(range));
 }
 
 Res<GuestPhys> MemoryLedger::allocate(uint64_t size, uint64_t align, GuestPhys below, RangeType type,
                                       Placement where) {
   if (size == 0 || !is_pow2(align))
-    return MB_ERR(ErrorCode::kBadInput, "ledger-allocate", "%s: size %#llx, alignment %#llx (need size > 0, "
-                  "alignment a power of two)", to_string(type), static_cast<ull>(size), static_cast<ull>(align));
+    return MB_ERR(ErrorCode::kBadInput, "ledger-allocate", "%s: size %#lx, alignment %#lx (need size > 0, "
+                  "alignment a power of two)", to_string(type), size, align);
   if (!claimable(type))
     return MB_ERR(ErrorCode::kBadInput, "ledger-allocate", "%s cannot be allocated out of RAM", to_string(type));
 
@@ -191,9 +190,9 @@ Res<GuestPhys> MemoryLedger::allocate(uint64_t size, uint64_t align, GuestPhys b
   }
   if (!found)
     return MB_ERR(ErrorCode::kNoMemory, "ledger-allocate",
-                  "no %#llx bytes of free RAM aligned to %#llx below %#llx for %s (%#llx bytes free)",
-                  static_cast<ull>(size), static_cast<ull>(align), static_cast<ull>(below.value), to_string(type),
-                  static_cast<ull>(total(RangeType::kFreeRam)));
+                  "no %#lx bytes of free RAM aligned to %#lx below %#lx for %s (%#lx bytes free)",
+                  size, align, below.value, to_string(type),
+                  total(RangeType::kFreeRam));
   MB_CHECK(claim(PhysRange{at, size}, type));
   return at;
 }
@@ -224,7 +223,7 @@ uint64_t MemoryLedger::total_ram() const {
 }
 
 size_t format_ledger_range(char* buf, size_t cap, const LedgerRange& r) {
-  const int n = format_to(buf, cap, "  [0x%016llx, 0x%016llx) %-9s %s", lo(r.range), hi(r.range),
+  const int n = format_to(buf, cap, "  [0x%016lx, 0x%016lx) %-9s %s", lo(r.range), hi(r.range),
                           human_size(r.range.size).text, label(r));
   return n < 0 ? 0 : static_cast<size_t>(n);
 }

@@ -152,8 +152,8 @@ Res<FitImage> load_image(const uint8_t* data, size_t len, int images, const char
       uint64_t tree_end = align_up(fdt::total_size(fdt), 4);
       if (where > len || tree_end > len - where)
         return MB_ERR(ErrorCode::kBadInput, "fit-truncated",
-                      "image %s data-offset %#llx lies past the %#zx-byte payload", img.name,
-                      static_cast<unsigned long long>(where), len);
+                      "image %s data-offset %#lx lies past the %#zx-byte payload", img.name,
+                      where, len);
       where += tree_end;
     } else {
       return MB_ERR(ErrorCode::kBadInput, "fit-data",
@@ -161,8 +161,8 @@ Res<FitImage> load_image(const uint8_t* data, size_t len, int images, const char
     }
     if (where > len || size > len - where)
       return MB_ERR(ErrorCode::kBadInput, "fit-truncated",
-                    "image %s data [%#llx, +%#llx) lies outside the %#zx-byte payload", img.name,
-                    static_cast<unsigned long long>(where), static_cast<unsigned long long>(size),
+                    "image %s data [%#lx, +%#lx) lies outside the %#zx-byte payload", img.name,
+                    where, size,
                     len);
     img.offset = static_cast<size_t>(where);
     img.size = static_cast<size_t>(size);
@@ -189,38 +189,38 @@ bool has_fdt_magic(const uint8_t* data, size_t len) {
 
 Res<Payload> parse_fit(const uint8_t* data, size_t len, GuestPhys addr, const char* fit_config) {
   if (data == nullptr || len < fdt::kHeaderSize)
-    return MB_ERR(ErrorCode::kBadInput, "fit-truncated", "FIT at %#llx: %zu bytes, header needs %zu",
-                  static_cast<unsigned long long>(addr.value), len, fdt::kHeaderSize);
+    return MB_ERR(ErrorCode::kBadInput, "fit-truncated", "FIT at %#lx: %zu bytes, header needs %zu",
+                  addr.value, len, fdt::kHeaderSize);
   // The devicetree specification puts a blob on an 8-byte boundary (our
   // reader would cope; a misplaced FIT is more likely a wrong address).
   if (reinterpret_cast<uintptr_t>(data) % 8 != 0)
-    return MB_ERR(ErrorCode::kBadInput, "fit-align", "FIT at %#llx is not 8-byte aligned",
-                  static_cast<unsigned long long>(addr.value));
+    return MB_ERR(ErrorCode::kBadInput, "fit-align", "FIT at %#lx is not 8-byte aligned",
+                  addr.value);
   const void* fdt = data;
   int rc = fdt::check_header(fdt);
   if (rc != 0)
-    return MB_ERR(ErrorCode::kBadInput, "fit-header", "FIT at %#llx: %s",
-                  static_cast<unsigned long long>(addr.value), fdt::reason(rc));
+    return MB_ERR(ErrorCode::kBadInput, "fit-header", "FIT at %#lx: %s",
+                  addr.value, fdt::reason(rc));
   // Trees older than v16 name nodes by full path, which the walk does not
   // read. mkimage writes v17.
   if (fdt::version(fdt) < 16)
-    return MB_ERR(ErrorCode::kBadInput, "fit-header", "FIT at %#llx: FDT version %u, need 16 or later",
-                  static_cast<unsigned long long>(addr.value), fdt::version(fdt));
+    return MB_ERR(ErrorCode::kBadInput, "fit-header", "FIT at %#lx: FDT version %u, need 16 or later",
+                  addr.value, fdt::version(fdt));
   size_t total = fdt::total_size(fdt);
   if (total > len)
     return MB_ERR(ErrorCode::kBadInput, "fit-truncated",
-                  "FIT at %#llx: tree is %#zx bytes, payload only %#zx",
-                  static_cast<unsigned long long>(addr.value), total, len);
+                  "FIT at %#lx: tree is %#zx bytes, payload only %#zx",
+                  addr.value, total, len);
   rc = fdt::check_tree(fdt, total);
   if (rc != 0)
-    return MB_ERR(ErrorCode::kBadInput, "fit-malformed", "FIT at %#llx: %s",
-                  static_cast<unsigned long long>(addr.value), fdt::reason(rc));
+    return MB_ERR(ErrorCode::kBadInput, "fit-malformed", "FIT at %#lx: %s",
+                  addr.value, fdt::reason(rc));
 
   int images = fdt::path_offset(fdt, "/images", sizeof "/images" - 1);
   int configs = fdt::path_offset(fdt, "/configurations", sizeof "/configurations" - 1);
   if (images < 0 || configs < 0)
-    return MB_ERR(ErrorCode::kBadInput, "fit-structure", "FIT at %#llx: no %s node",
-                  static_cast<unsigned long long>(addr.value),
+    return MB_ERR(ErrorCode::kBadInput, "fit-structure", "FIT at %#lx: no %s node",
+                  addr.value,
                   images < 0 ? "/images" : "/configurations");
 
   const char* want = fit_config;
@@ -228,13 +228,13 @@ Res<Payload> parse_fit(const uint8_t* data, size_t len, GuestPhys addr, const ch
     want = get_string(fdt, configs, "default");
     if (want == nullptr)
       return MB_ERR(ErrorCode::kBadInput, "fit-config",
-                    "FIT at %#llx: no configuration named and /configurations has no default",
-                    static_cast<unsigned long long>(addr.value));
+                    "FIT at %#lx: no configuration named and /configurations has no default",
+                    addr.value);
   }
   int conf = fdt::child_named(fdt, configs, want, std::strlen(want));
   if (conf < 0)
-    return MB_ERR(ErrorCode::kBadInput, "fit-config", "FIT at %#llx: no configuration \"%s\"",
-                  static_cast<unsigned long long>(addr.value), want);
+    return MB_ERR(ErrorCode::kBadInput, "fit-config", "FIT at %#lx: no configuration \"%s\"",
+                  addr.value, want);
 
   Payload p{};
   p.kind = PayloadKind::kFit;
@@ -243,8 +243,8 @@ Res<Payload> parse_fit(const uint8_t* data, size_t len, GuestPhys addr, const ch
   // "fdt" may list several blobs (a base and overlays); we take the base.
   const char* kernel = fdt::stringlist_get(fdt, conf, "kernel", 0, nullptr);
   if (kernel == nullptr)
-    return MB_ERR(ErrorCode::kBadInput, "fit-no-kernel", "FIT at %#llx: configuration %s has no kernel",
-                  static_cast<unsigned long long>(addr.value), p.fit_config);
+    return MB_ERR(ErrorCode::kBadInput, "fit-no-kernel", "FIT at %#lx: configuration %s has no kernel",
+                  addr.value, p.fit_config);
   FitImage k = MB_TRY(load_image(data, len, images, kernel, Role::kKernel));
   p.kernel = blob_of(k, data, addr);
   p.kernel_compression = k.compression;
@@ -263,15 +263,15 @@ Res<Payload> parse_fit(const uint8_t* data, size_t len, GuestPhys addr, const ch
     FitImage d = MB_TRY(load_image(data, len, images, dt, Role::kFdt));
     p.fdt = blob_of(d, data, addr);
     if (d.size < fdt::kHeaderSize)
-      return MB_ERR(ErrorCode::kBadInput, "fit-fdt", "fdt image %s at %#llx is %#zx bytes, no device tree",
-                    d.name, static_cast<unsigned long long>(p.fdt.addr.value), d.size);
+      return MB_ERR(ErrorCode::kBadInput, "fit-fdt", "fdt image %s at %#lx is %#zx bytes, no device tree",
+                    d.name, p.fdt.addr.value, d.size);
     // Only the magic and totalsize: discovery checks the tree itself once it
     // is in place (FIT data is only 4-byte aligned).
     const uint8_t* b = p.fdt.data;
     uint32_t dt_total = uint32_t{b[4]} << 24 | uint32_t{b[5]} << 16 | uint32_t{b[6]} << 8 | b[7];
     if (!has_fdt_magic(b, d.size) || dt_total > d.size || dt_total < fdt::kHeaderSize)
-      return MB_ERR(ErrorCode::kBadInput, "fit-fdt", "fdt image %s at %#llx is not a device tree",
-                    d.name, static_cast<unsigned long long>(p.fdt.addr.value));
+      return MB_ERR(ErrorCode::kBadInput, "fit-fdt", "fdt image %s at %#lx is not a device tree",
+                    d.name, p.fdt.addr.value);
   }
   return p;
 }

@@ -48,17 +48,17 @@ Res<void> check_trailer(const RawInflater& inf, Member m, uint64_t total, uint32
   } want{load_le32(m.data + at), load_le32(m.data + at + 4)};
   if (crc != want.crc)
     return MB_ERR(ErrorCode::kBadInput, "gzip-crc",
-                  "CRC32 of %#llx inflated bytes is %#x, trailer at offset %#zx says %#x",
-                  static_cast<unsigned long long>(total), crc, at, want.crc);
+                  "CRC32 of %#lx inflated bytes is %#x, trailer at offset %#zx says %#x",
+                  total, crc, at, want.crc);
   if (static_cast<uint32_t>(total) != want.isize)
-    return MB_ERR(ErrorCode::kBadInput, "gzip-isize", "inflated %#llx bytes, trailer ISIZE at offset %#zx says %#x",
-                  static_cast<unsigned long long>(total), at + 4, want.isize);
+    return MB_ERR(ErrorCode::kBadInput, "gzip-isize", "inflated %#lx bytes, trailer ISIZE at offset %#zx says %#x",
+                  total, at + 4, want.isize);
   return {};
 }
 
 Res<uint64_t> capacity_error(uint64_t capacity, GuestPhys dst, const RawInflater& inf, size_t header) {
-  return MB_ERR(ErrorCode::kNoMemory, "gzip-capacity", "inflated data passes %#llx bytes at %#llx (input offset %#zx)",
-                static_cast<unsigned long long>(capacity), static_cast<unsigned long long>(dst.value),
+  return MB_ERR(ErrorCode::kNoMemory, "gzip-capacity", "inflated data passes %#lx bytes at %#lx (input offset %#zx)",
+                capacity, dst.value,
                 header + inf.consumed());
 }
 
@@ -97,8 +97,8 @@ Res<uint64_t> inflate_through_window(RawInflater& inf, GuestMemory& mem, uint8_t
     // the buffer full.
     const InflateStop stop = MB_TRY(inf.run(buf, pos, kGunzipChunkBytes, kGunzipChunkBytes - kInflateMaxMatch));
     if (stop == InflateStop::kFull)
-      return MB_ERR(ErrorCode::kInvariant, "gzip-window", "inflate window full at output %#llx",
-                    static_cast<unsigned long long>(total + (pos - written)));
+      return MB_ERR(ErrorCode::kInvariant, "gzip-window", "inflate window full at output %#lx",
+                    (total + (pos - written)));
     const size_t n = pos - written;
     if (n > capacity - total) return capacity_error(capacity, dst, inf, m.header);
     MB_CHECK(mem.write(dst + total, buf + written, n));

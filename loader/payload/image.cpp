@@ -31,8 +31,8 @@ Res<ImageHeader> parse_image_header(const uint8_t* data, size_t len) {
   h.big_endian = (h.flags & kImageFlagBigEndian) != 0;
   if (h.big_endian)
     return MB_ERR(ErrorCode::kUnsupported, "image-endian",
-                  "Image flags %#llx: big-endian kernel, this loader boots little-endian only",
-                  static_cast<unsigned long long>(h.flags));
+                  "Image flags %#lx: big-endian kernel, this loader boots little-endian only",
+                  h.flags);
   static constexpr unsigned kPageKib[4] = {0, 4, 16, 64};
   h.page_size_kib = kPageKib[(h.flags & kImageFlagPageSizeMask) >> kImageFlagPageSizeShift];
   h.anywhere = (h.flags & kImageFlagAnywhere) != 0;
@@ -40,17 +40,17 @@ Res<ImageHeader> parse_image_header(const uint8_t* data, size_t len) {
   // 2 MiB or more, or not 4 KiB aligned, is no kernel we know how to place.
   if (h.text_offset >= boot_protocol::kKernelAlign || (h.text_offset & (kPageSize - 1)) != 0)
     return MB_ERR(ErrorCode::kBadInput, "image-text-offset",
-                  "text_offset %#llx is not a 4 KiB-aligned offset below 2 MiB",
-                  static_cast<unsigned long long>(h.text_offset));
+                  "text_offset %#lx is not a 4 KiB-aligned offset below 2 MiB",
+                  h.text_offset);
   return h;
 }
 
 Res<void> check_image_size(const ImageHeader& hdr, uint64_t file_size) {
   if (hdr.image_size != 0 && hdr.image_size < file_size)
     return MB_ERR(ErrorCode::kBadInput, "image-size",
-                  "header image_size %#llx is smaller than the Image itself (%#llx bytes)",
-                  static_cast<unsigned long long>(hdr.image_size),
-                  static_cast<unsigned long long>(file_size));
+                  "header image_size %#lx is smaller than the Image itself (%#lx bytes)",
+                  hdr.image_size,
+                  file_size);
   return {};
 }
 

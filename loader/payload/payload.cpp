@@ -28,8 +28,8 @@ const char* to_string(Compression c) {
 Res<Payload> identify_payload(const uint8_t* data, size_t len, GuestPhys addr,
                               const char* fit_config) {
   if (data == nullptr || len == 0)
-    return MB_ERR(ErrorCode::kBadInput, "payload-empty", "payload at %#llx is empty",
-                  static_cast<unsigned long long>(addr.value));
+    return MB_ERR(ErrorCode::kBadInput, "payload-empty", "payload at %#lx is empty",
+                  addr.value);
   if (has_fdt_magic(data, len)) return parse_fit(data, len, addr, fit_config);
 
   Payload p{};
@@ -55,9 +55,9 @@ Res<Payload> identify_payload(const uint8_t* data, size_t len, GuestPhys addr,
   uint8_t b[4] = {};
   for (size_t i = 0; i < 4 && i < len; ++i) b[i] = data[i];
   return MB_ERR(ErrorCode::kBadInput, "payload-kind",
-                "payload at %#llx (%#zx bytes) is no FIT (d0 0d fe ed), gzip (1f 8b) or arm64 "
+                "payload at %#lx (%#zx bytes) is no FIT (d0 0d fe ed), gzip (1f 8b) or arm64 "
                 "Image (ARM\\x64 at 0x38); it starts %02x %02x %02x %02x",
-                static_cast<unsigned long long>(addr.value), len, b[0], b[1], b[2], b[3]);
+                addr.value, len, b[0], b[1], b[2], b[3]);
 }
 
 }  // namespace mb::loader

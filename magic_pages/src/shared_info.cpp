@@ -23,15 +23,15 @@ Res<Slot> find_slot(Hypercalls& h, PhysRange magic, unsigned fallback_offset,
   for (const PhysRange& bank : ram) {
     if (bank.overlaps(page))
       return MB_ERR(ErrorCode::kBadInput, "shared-info-gfn-in-ram",
-                    "shared_info GFN %#llx (%s) lies in RAM [%#llx, %#llx): mapping it would replace a RAM page",
-                    (unsigned long long)slot.gfn.value, to_string(slot.source),
-                    (unsigned long long)bank.base.value, (unsigned long long)bank.end().value);
+                    "shared_info GFN %#lx (%s) lies in RAM [%#lx, %#lx): mapping it would replace a RAM page",
+                    slot.gfn.value, to_string(slot.source),
+                    bank.base.value, bank.end().value);
   }
   if (!magic.contains(page))
     return MB_ERR(ErrorCode::kBadInput, "shared-info-gfn-outside-magic",
-                  "shared_info GFN %#llx (%s) is outside GUEST_MAGIC [%#llx, %#llx)",
-                  (unsigned long long)slot.gfn.value, to_string(slot.source),
-                  (unsigned long long)magic.base.value, (unsigned long long)magic.end().value);
+                  "shared_info GFN %#lx (%s) is outside GUEST_MAGIC [%#lx, %#lx)",
+                  slot.gfn.value, to_string(slot.source),
+                  magic.base.value, magic.end().value);
   return slot;
 }
 
@@ -41,8 +41,8 @@ Res<void> SharedInfo::map(Hypercalls& h, Slot slot) {
   auto r = xen::add_to_physmap(h, XENMAPSPACE_shared_info, 0, slot.gfn);
   if (!r.ok())
     return MB_ERR(ErrorCode::kHypercall, "shared-info-map",
-                  "XENMEM_add_to_physmap(shared_info, gfn %#llx) -> %s",
-                  (unsigned long long)slot.gfn.value, xen::to_string(r.error()));
+                  "XENMEM_add_to_physmap(shared_info, gfn %#lx) -> %s",
+                  slot.gfn.value, xen::to_string(r.error()));
   mapped_ = true;
   removed_ = false;
   return {};
@@ -64,7 +64,7 @@ Res<Wallclock> SharedInfo::wallclock(GuestMemory& mem) const {
       return Wallclock{v0, (uint64_t{sec_hi} << 32) | sec, nsec};
   }
   return MB_ERR(ErrorCode::kBusy, "shared-info-wallclock",
-                "wc_version at %#llx stayed odd or changing", (unsigned long long)base.value);
+                "wc_version at %#lx stayed odd or changing", base.value);
 }
 
 Res<void> SharedInfo::remove(Hypercalls& h) {
@@ -72,9 +72,9 @@ Res<void> SharedInfo::remove(Hypercalls& h) {
   auto r = xen::remove_from_physmap(h, slot_.gfn);
   if (!r.ok())
     return MB_ERR(ErrorCode::kHypercall, "shared-info-remove",
-                  "XENMEM_remove_from_physmap(gfn %#llx) -> %s: Linux's own mapping would fail "
+                  "XENMEM_remove_from_physmap(gfn %#lx) -> %s: Linux's own mapping would fail "
                   "(-EBUSY on Xen >= 4.17), not jumping",
-                  (unsigned long long)slot_.gfn.value, xen::to_string(r.error()));
+                  slot_.gfn.value, xen::to_string(r.error()));
   removed_ = true;
   return {};
 }

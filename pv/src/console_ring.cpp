@@ -20,18 +20,18 @@ Res<ConsoleRingPlace> find_console_ring(Hypercalls& h, PhysRange magic, std::spa
   auto port = xen::get_param(h, HVM_PARAM_CONSOLE_EVTCHN);
   if (!pfn.ok() || !port.ok() || *pfn == 0 || *port == 0)
     return MB_ERR(ErrorCode::kUnsupported, "console-ring-none",
-                  "no PV console: HVM_PARAM_CONSOLE_PFN %#llx, CONSOLE_EVTCHN %llu",
-                  pfn.ok() ? (unsigned long long)*pfn : 0ull, port.ok() ? (unsigned long long)*port : 0ull);
+                  "no PV console: HVM_PARAM_CONSOLE_PFN %#lx, CONSOLE_EVTCHN %lu",
+                  pfn.ok() ? *pfn : uint64_t{0}, port.ok() ? *port : uint64_t{0});
   PhysRange page = range_of_pages(Gfn{*pfn}, 1);
   bool in_ram = false;
   for (const PhysRange& bank : ram) in_ram = in_ram || bank.overlaps(page);
   if (!magic.contains(page) || in_ram)
     return MB_ERR(ErrorCode::kBadInput, "console-ring-placement",
-                  "console ring PFN %#llx is %s: not written", (unsigned long long)*pfn,
+                  "console ring PFN %#lx is %s: not written", *pfn,
                   in_ram ? "in RAM" : "outside GUEST_MAGIC");
   if (*port > UINT32_MAX)
-    return MB_ERR(ErrorCode::kBadInput, "console-ring-placement", "console event channel %llu is not a port",
-                  (unsigned long long)*port);
+    return MB_ERR(ErrorCode::kBadInput, "console-ring-placement", "console event channel %lu is not a port",
+                  *port);
   return ConsoleRingPlace{Gfn{*pfn}, static_cast<uint32_t>(*port)};
 }
 

@@ -29,7 +29,6 @@ namespace mb::fuzz {
     if (!(cond)) ::mb::fuzz::fail_check(__FILE__, __LINE__, __VA_ARGS__);  \
   } while (0)
 
-using ull = unsigned long long;
 
 inline void dump_ledger(const loader::MemoryLedger& l) {
   char buf[8192];
@@ -70,7 +69,7 @@ inline void check_ledger(const loader::MemoryLedger& l, std::span<const PhysRang
     const loader::LedgerRange& r = rs[i];
     const bool bad = r.range.size == 0 || r.range.base.value + r.range.size <= r.range.base.value;
     if (bad) dump_ledger(l);
-    FUZZ_CHECK(!bad, "range %zu [%#llx, +%#llx) is empty or wraps", i, (ull)r.range.base.value, (ull)r.range.size);
+    FUZZ_CHECK(!bad, "range %zu [%#lx, +%#lx) is empty or wraps", i, r.range.base.value, r.range.size);
     if (i > 0) {
       const loader::LedgerRange& p = rs[i - 1];
       if (p.range.end() > r.range.base) dump_ledger(l);
@@ -81,24 +80,24 @@ inline void check_ledger(const loader::MemoryLedger& l, std::span<const PhysRang
     }
     if (r.type == RangeType::kFreeRam) FUZZ_CHECK(r.in_ram, "free RAM marked not-RAM");
     if (r.type == RangeType::kMagic || r.type == RangeType::kGrantTable)
-      FUZZ_CHECK(!r.in_ram, "%s in RAM at %#llx", loader::to_string(r.type), (ull)r.range.base.value);
+      FUZZ_CHECK(!r.in_ram, "%s in RAM at %#lx", loader::to_string(r.type), r.range.base.value);
     if (!r.in_ram)
       FUZZ_CHECK(r.type == RangeType::kMagic || r.type == RangeType::kGrantTable || r.type == RangeType::kReserved,
                  "%s outside RAM", loader::to_string(r.type));
     if (r.in_ram) {
       if (!inside_ram(ram, r.range)) dump_ledger(l);
-      FUZZ_CHECK(inside_ram(ram, r.range), "%s [%#llx, %#llx) claimed outside RAM", loader::to_string(r.type),
-                 (ull)r.range.base.value, (ull)r.range.end().value);
+      FUZZ_CHECK(inside_ram(ram, r.range), "%s [%#lx, %#lx) claimed outside RAM", loader::to_string(r.type),
+                 r.range.base.value, r.range.end().value);
       ram_bytes += r.range.size;
     } else {
-      FUZZ_CHECK(!touches_any(ram, r.range), "not-RAM %s [%#llx, %#llx) overlaps a RAM bank",
-                 loader::to_string(r.type), (ull)r.range.base.value, (ull)r.range.end().value);
+      FUZZ_CHECK(!touches_any(ram, r.range), "not-RAM %s [%#lx, %#lx) overlaps a RAM bank",
+                 loader::to_string(r.type), r.range.base.value, r.range.end().value);
     }
   }
   uint64_t banks = 0;
   for (const PhysRange& b : ram) banks += b.size;
-  FUZZ_CHECK(ram_bytes == banks, "ledger holds %#llx bytes of RAM, banks %#llx", (ull)ram_bytes, (ull)banks);
-  FUZZ_CHECK(l.total_ram() == banks, "total_ram %#llx, banks %#llx", (ull)l.total_ram(), (ull)banks);
+  FUZZ_CHECK(ram_bytes == banks, "ledger holds %#lx bytes of RAM, banks %#lx", ram_bytes, banks);
+  FUZZ_CHECK(l.total_ram() == banks, "total_ram %#lx, banks %#lx", l.total_ram(), banks);
   // The printer: the length it reports does not depend on the room given.
   char small[16], big[8192];
   const size_t need_small = l.format(small, sizeof small);

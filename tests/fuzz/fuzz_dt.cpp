@@ -29,7 +29,6 @@ namespace {
 
 using namespace mb;
 using namespace mb::loader;
-using mb::fuzz::ull;
 
 void check_string(const char* what, const char* s, const uint8_t* buf, size_t len) {
   if (s == nullptr) return;
@@ -43,8 +42,8 @@ void check_discovered(const DiscoveredDt& dt, const uint8_t* buf, size_t len) {
   FUZZ_CHECK(dt.reserved_count <= DiscoveredDt::kMaxReserved, "%zu reservations", dt.reserved_count);
   for (size_t i = 0; i < dt.bank_count; ++i) {
     const PhysRange& b = dt.banks[i];
-    FUZZ_CHECK(b.size != 0 && b.base.value + b.size > b.base.value, "bank %zu [%#llx, +%#llx) empty or wraps", i,
-               (ull)b.base.value, (ull)b.size);
+    FUZZ_CHECK(b.size != 0 && b.base.value + b.size > b.base.value, "bank %zu [%#lx, +%#lx) empty or wraps", i,
+               b.base.value, b.size);
     if (i > 0) FUZZ_CHECK(dt.banks[i - 1].end() <= b.base, "banks %zu and %zu unsorted or overlapping", i - 1, i);
     if (dt.xen.present) {
       FUZZ_CHECK(!b.overlaps(boards::xen_arm64::kMagic), "bank %zu on GUEST_MAGIC", i);
@@ -53,7 +52,7 @@ void check_discovered(const DiscoveredDt& dt, const uint8_t* buf, size_t len) {
   }
   for (const DtReservation& r : dt.reservations()) {
     FUZZ_CHECK(r.range.size != 0 && r.range.base.value + r.range.size > r.range.base.value,
-               "reservation [%#llx, +%#llx) empty or wraps", (ull)r.range.base.value, (ull)r.range.size);
+               "reservation [%#lx, +%#lx) empty or wraps", r.range.base.value, r.range.size);
     if (r.name != nullptr && std::strcmp(r.name, "/") != 0 && std::strcmp(r.name, "?") != 0)
       check_string("reservation name", r.name, buf, len);
   }
@@ -101,8 +100,8 @@ void check_step2(DiscoveredDt dt, FuzzedDataProvider& in) {
   FUZZ_CHECK(owned_by(layout.stack, RangeType::kLoaderStack), "loader stack not claimed");
   FUZZ_CHECK(owned_by(layout.heap, RangeType::kLoaderHeap), "loader heap not claimed");
   for (const DtReservation& r : dt.reservations())
-    FUZZ_CHECK(owned_by(r.range, RangeType::kReserved), "reservation [%#llx, %#llx) not claimed",
-               (ull)r.range.base.value, (ull)r.range.end().value);
+    FUZZ_CHECK(owned_by(r.range, RangeType::kReserved), "reservation [%#lx, %#lx) not claimed",
+               r.range.base.value, r.range.end().value);
   if (dt.xen.present) {
     FUZZ_CHECK(owned_by(boards::xen_arm64::kMagic, RangeType::kMagic), "GUEST_MAGIC not in the ledger");
     FUZZ_CHECK(l.total(RangeType::kGrantTable) != 0, "no grant table in the ledger");
@@ -143,8 +142,8 @@ void check_fixup(const uint8_t* fdt, const DiscoveredDt& dt, FuzzedDataProvider&
                  k.xen.grant_table == dt.xen.grant_table && k.xen.has_evtchn == dt.xen.has_evtchn &&
                  k.xen.evtchn_intid == dt.xen.evtchn_intid,
              "/hypervisor changed in the kernel DT");
-  FUZZ_CHECK(k.payload == params.initrd, "kernel DT initrd [%#llx, +%#llx), wanted [%#llx, +%#llx)",
-             (ull)k.payload.base.value, (ull)k.payload.size, (ull)params.initrd.base.value, (ull)params.initrd.size);
+  FUZZ_CHECK(k.payload == params.initrd, "kernel DT initrd [%#lx, +%#lx), wanted [%#lx, +%#lx)",
+             k.payload.base.value, k.payload.size, params.initrd.base.value, params.initrd.size);
   if (params.bootargs != nullptr) {
     FUZZ_CHECK(k.bootargs != nullptr && std::strcmp(k.bootargs, params.bootargs) == 0, "bootargs not set");
   } else {
@@ -154,8 +153,8 @@ void check_fixup(const uint8_t* fdt, const DiscoveredDt& dt, FuzzedDataProvider&
   }
   for (const DtReservation& r : k.reservations()) {
     const bool ours = r.source == DtReservation::Source::kMemreserve && !params.reserve.empty() && r.range == extra;
-    FUZZ_CHECK(ours || !r.range.overlaps(dt.payload), "reservation [%#llx, %#llx) left over the old payload",
-               (ull)r.range.base.value, (ull)r.range.end().value);
+    FUZZ_CHECK(ours || !r.range.overlaps(dt.payload), "reservation [%#lx, %#lx) left over the old payload",
+               r.range.base.value, r.range.end().value);
   }
 }
 

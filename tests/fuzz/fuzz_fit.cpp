@@ -20,7 +20,6 @@ namespace {
 
 using namespace mb;
 using namespace mb::loader;
-using mb::fuzz::ull;
 
 constexpr GuestPhys kPayloadAddr{0x48000000};
 
@@ -36,10 +35,10 @@ void check_reader(const uint8_t* buf, size_t size) {
 void check_blob(const char* what, const Blob& b, const uint8_t* buf, size_t len) {
   if (b.size == 0) return;
   FUZZ_CHECK(b.data >= buf && b.data <= buf + len && b.size <= size_t(buf + len - b.data),
-             "%s [%p, +%#llx) outside the payload [%p, +%#zx)", what, static_cast<const void*>(b.data), (ull)b.size,
+             "%s [%p, +%#lx) outside the payload [%p, +%#zx)", what, static_cast<const void*>(b.data), b.size,
              static_cast<const void*>(buf), len);
-  FUZZ_CHECK(b.addr == kPayloadAddr + uint64_t(b.data - buf), "%s at %#llx, its offset says %#llx", what,
-             (ull)b.addr.value, (ull)(kPayloadAddr.value + uint64_t(b.data - buf)));
+  FUZZ_CHECK(b.addr == kPayloadAddr + uint64_t(b.data - buf), "%s at %#lx, its offset says %#lx", what,
+             b.addr.value, (kPayloadAddr.value + uint64_t(b.data - buf)));
 }
 
 void check_name(const char* what, const char* s, const uint8_t* buf, size_t len) {
@@ -115,8 +114,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     bool clash = false;
     for (size_t j = 0; j < i; ++j) clash |= pieces[j].r.overlaps(pieces[i].r);
     const bool ok = l.claim(pieces[i].r, pieces[i].t).ok();
-    FUZZ_CHECK(ok == !clash, "claim %s [%#llx, +%#llx): ok %d, overlaps an earlier piece %d", to_string(pieces[i].t),
-               (ull)pieces[i].r.base.value, (ull)pieces[i].r.size, ok, clash);
+    FUZZ_CHECK(ok == !clash, "claim %s [%#lx, +%#lx): ok %d, overlaps an earlier piece %d", to_string(pieces[i].t),
+               pieces[i].r.base.value, pieces[i].r.size, ok, clash);
     if (!ok) pieces[i].r = PhysRange{};  // not in the ledger
     mb::fuzz::check_ledger(l, std::span<const PhysRange>(&whole, 1));
   }

@@ -16,7 +16,6 @@ namespace {
 
 using namespace mb;
 using namespace mb::loader;
-using mb::fuzz::ull;
 
 constexpr GuestPhys kDst{0x40200000};
 constexpr size_t kMaxOut = 256 << 10;  // the biggest guest memory we give
@@ -73,8 +72,8 @@ class WindowMemory final : public GuestMemory {
  private:
   uint8_t* at(GuestPhys a, size_t len) {
     FUZZ_CHECK(a >= kDst && a - kDst <= size_ && len <= size_ - (a - kDst),
-               "access [%#llx, +%#zx) outside the guest window [%#llx, +%#zx)", (ull)a.value, len,
-               (ull)kDst.value, size_);
+               "access [%#lx, +%#zx) outside the guest window [%#lx, +%#zx)", a.value, len,
+               kDst.value, size_);
     return bytes_.get() + (a - kDst);
   }
   std::unique_ptr<uint8_t[]> bytes_;
@@ -135,7 +134,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
              size);
   const uint32_t trailer_isize = uint32_t(data[size - 4]) | uint32_t(data[size - 3]) << 8 |
                                  uint32_t(data[size - 2]) << 16 | uint32_t(data[size - 1]) << 24;
-  FUZZ_CHECK(*isize == trailer_isize, "isize %#llx, trailer says %#x", (ull)*isize, trailer_isize);
+  FUZZ_CHECK(*isize == trailer_isize, "isize %#lx, trailer says %#x", *isize, trailer_isize);
 
   const Reference ref = reference(data, size);
   // The documented arena bound must be enough: a "gzip-arena" error is a bug.
@@ -170,18 +169,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       FUZZ_CHECK(mem.handed_out() == direct, "%s: writable() %s", path, direct ? "not used" : "used");
       FUZZ_CHECK(arena.used() == 0, "gunzip_to_guest (%s) left %zu arena bytes in use", path, arena.used());
       FUZZ_CHECK(mem.guard_intact(), "%s: wrote past the window of %#zx bytes", path, capacity);
-      FUZZ_CHECK(direct || mem.high_water() <= capacity, "wrote up to %#llx of %#zx", (ull)mem.high_water(),
+      FUZZ_CHECK(direct || mem.high_water() <= capacity, "wrote up to %#lx of %#zx", mem.high_water(),
                  capacity);
       if (got.ok()) {
         FUZZ_CHECK(ref.ok, "gunzip_to_guest (%s) accepted what zlib refuses (%zu bytes out)", path, ref.out.size());
         FUZZ_CHECK(*got == ref.out.size() && (direct || mem.high_water() == *got),
-                   "%s: inflated %#llx bytes (wrote %#llx), zlib %#zx", path, (ull)*got, (ull)mem.high_water(),
+                   "%s: inflated %#lx bytes (wrote %#lx), zlib %#zx", path, *got, mem.high_water(),
                    ref.out.size());
         FUZZ_CHECK(std::memcmp(mem.data(), ref.out.data(), ref.out.size()) == 0, "%s: output differs from zlib's",
                    path);
         const uint8_t* t = data + ref.member_end - 4;  // ISIZE, where the member ends
         const uint32_t member_isize = uint32_t(t[0]) | uint32_t(t[1]) << 8 | uint32_t(t[2]) << 16 | uint32_t(t[3]) << 24;
-        FUZZ_CHECK(uint32_t(*got) == member_isize, "inflated %#llx, ISIZE %#x", (ull)*got, member_isize);
+        FUZZ_CHECK(uint32_t(*got) == member_isize, "inflated %#lx, ISIZE %#x", *got, member_isize);
       } else {
         const Error& e = got.error();
         FUZZ_CHECK(std::strcmp(e.check, "gzip-arena") != 0, "%s", e.detail);

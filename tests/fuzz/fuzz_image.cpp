@@ -8,7 +8,6 @@
 namespace {
 
 using namespace mb::loader;
-using mb::fuzz::ull;
 
 uint64_t le(const uint8_t* p, int n) {
   uint64_t v = 0;
@@ -41,16 +40,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   const ImageHeader& h = *hdr;
   FUZZ_CHECK(h.image_size == image_size && h.text_offset == text_offset && h.flags == flags,
-             "fields %#llx %#llx %#llx, reference %#llx %#llx %#llx", (ull)h.image_size, (ull)h.text_offset,
-             (ull)h.flags, (ull)image_size, (ull)text_offset, (ull)flags);
+             "fields %#lx %#lx %#lx, reference %#lx %#lx %#lx", h.image_size, h.text_offset,
+             h.flags, image_size, text_offset, flags);
   static constexpr unsigned kPage[4] = {0, 4, 16, 64};
   FUZZ_CHECK(!h.big_endian && h.page_size_kib == kPage[(flags >> 1) & 3] && h.anywhere == ((flags >> 3) & 1),
-             "flags %#llx decoded as be %d page %u anywhere %d", (ull)flags, h.big_endian, h.page_size_kib, h.anywhere);
+             "flags %#lx decoded as be %d page %u anywhere %d", flags, h.big_endian, h.page_size_kib, h.anywhere);
   // The file-size check at the edges of the header's claim.
   for (uint64_t file : {uint64_t{0}, image_size, image_size + 1, uint64_t{size}, ~uint64_t{0}}) {
     const bool fits = image_size == 0 || file <= image_size;
-    FUZZ_CHECK(check_image_size(h, file).ok() == fits, "check_image_size(%#llx) with image_size %#llx", (ull)file,
-               (ull)image_size);
+    FUZZ_CHECK(check_image_size(h, file).ok() == fits, "check_image_size(%#lx) with image_size %#lx", file,
+               image_size);
   }
   return 0;
 }

@@ -14,7 +14,6 @@ namespace {
 
 using namespace mb;
 using namespace mb::loader;
-using mb::fuzz::ull;
 using u128 = unsigned __int128;
 
 // Addresses from a small alphabet so operations collide, plus the edges of
@@ -103,8 +102,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         auto res = l.add_ram(r);
         record(res);
         const bool want = well_formed(r) && !overlaps_any(before, r);
-        FUZZ_CHECK(ok == want || (!ok && out_of_slots(err)), "add_ram [%#llx, +%#llx): ok %d, expected %d (%s: %s)",
-                   (ull)r.base.value, (ull)r.size, ok, want, err.check, err.detail);
+        FUZZ_CHECK(ok == want || (!ok && out_of_slots(err)), "add_ram [%#lx, +%#lx): ok %d, expected %d (%s: %s)",
+                   r.base.value, r.size, ok, want, err.check, err.detail);
         if (ok) ram.push_back(r);
         break;
       }
@@ -114,8 +113,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         record(res);
         const bool want = (type == RangeType::kMagic || type == RangeType::kGrantTable || type == RangeType::kReserved) &&
                           well_formed(r) && !overlaps_any(before, r);
-        FUZZ_CHECK(ok == want || (!ok && out_of_slots(err)), "add_outside_ram %s [%#llx, +%#llx): ok %d, expected %d (%s)",
-                   to_string(type), (ull)r.base.value, (ull)r.size, ok, want, err.detail);
+        FUZZ_CHECK(ok == want || (!ok && out_of_slots(err)), "add_outside_ram %s [%#lx, +%#lx): ok %d, expected %d (%s)",
+                   to_string(type), r.base.value, r.size, ok, want, err.detail);
         break;
       }
       case 2: case 3: {  // claim, or claim then release a part of it
@@ -123,11 +122,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         auto res = l.claim(r, type);
         record(res);
         const bool want = claimable(type) && well_formed(r) && inside_ram_of(before, r, RangeType::kFreeRam);
-        FUZZ_CHECK(ok == want || (!ok && out_of_slots(err)), "claim %s [%#llx, +%#llx): ok %d, expected %d (%s)",
-                   to_string(type), (ull)r.base.value, (ull)r.size, ok, want, err.detail);
+        FUZZ_CHECK(ok == want || (!ok && out_of_slots(err)), "claim %s [%#lx, +%#lx): ok %d, expected %d (%s)",
+                   to_string(type), r.base.value, r.size, ok, want, err.detail);
         if (ok) {
           FUZZ_CHECK(!l.is_free(r) && l.find(r.base)->type == type && l.find(r.end() + (0 - 1))->type == type,
-                     "claimed [%#llx, +%#llx) is not %s", (ull)r.base.value, (ull)r.size, to_string(type));
+                     "claimed [%#lx, +%#lx) is not %s", r.base.value, r.size, to_string(type));
           FUZZ_CHECK(l.total(RangeType::kFreeRam) == free_before - r.size, "free RAM did not shrink by the claim");
         }
         break;
@@ -137,10 +136,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         auto res = l.release(r, type);
         record(res);
         const bool want = claimable(type) && well_formed(r) && inside_ram_of(before, r, type);
-        FUZZ_CHECK(ok == want || (!ok && out_of_slots(err)), "release %s [%#llx, +%#llx): ok %d, expected %d (%s)",
-                   to_string(type), (ull)r.base.value, (ull)r.size, ok, want, err.detail);
+        FUZZ_CHECK(ok == want || (!ok && out_of_slots(err)), "release %s [%#lx, +%#lx): ok %d, expected %d (%s)",
+                   to_string(type), r.base.value, r.size, ok, want, err.detail);
         if (ok) {
-          FUZZ_CHECK(l.is_free(r), "released [%#llx, +%#llx) is not free", (ull)r.base.value, (ull)r.size);
+          FUZZ_CHECK(l.is_free(r), "released [%#lx, +%#lx) is not free", r.base.value, r.size);
           FUZZ_CHECK(l.total(RangeType::kFreeRam) == free_before + r.size, "free RAM did not grow by the release");
         }
         break;
@@ -157,13 +156,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         const bool valid = r.size != 0 && is_pow2(a) && claimable(type);
         const Fit fit = valid ? best_fit(before, r.size, a, below) : Fit{};
         FUZZ_CHECK(ok == fit.found || (!ok && out_of_slots(err)),
-                   "allocate %#llx align %#llx below %#llx %s: ok %d, a fit %s (%s)", (ull)r.size, (ull)a, (ull)below,
+                   "allocate %#lx align %#lx below %#lx %s: ok %d, a fit %s (%s)", r.size, a, below,
                    to_string(type), ok, fit.found ? "exists" : "does not exist", err.detail);
         if (ok) {
           const u128 got = res->value;
           const u128 want = where == Placement::kLowest ? fit.lowest : fit.highest;
-          FUZZ_CHECK(got == want, "allocate %#llx align %#llx below %#llx: got %#llx, best is %#llx", (ull)r.size,
-                     (ull)a, (ull)below, (ull)res->value, (ull)want);
+          FUZZ_CHECK(got == want, "allocate %#lx align %#lx below %#lx: got %#lx, best is %#lx", r.size,
+                     a, below, res->value, static_cast<uint64_t>(want));
           FUZZ_CHECK(l.find(res.value())->type == type, "allocated range is not %s", to_string(type));
         }
         break;

@@ -66,8 +66,8 @@ int main(int argc, char** argv) {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
   std::printf("4 GiB dom0less guest: peak RSS %ld KiB, model touched_pages %zu (%zu KiB if materialised), "
-              "model host memory %zu KiB, %llu pages written by the next stage, handover %s\n",
+              "model host memory %zu KiB, %lu pages written by the next stage, handover %s\n",
               ru.ru_maxrss, g_last.touched_pages, g_last.touched_pages * 4, g_last.host_bytes / 1024,
-              (unsigned long long)g_last.pages_written, g_last.clean ? "clean" : "NOT CLEAN");
+              g_last.pages_written, g_last.clean ? "clean" : "NOT CLEAN");
   return g_last.clean ? 0 : 1;
 }

@@ -64,9 +64,9 @@ void details(const Outcome& o) {
   std::printf("  handover findings:%s\n", o.findings.empty() ? " none" : "");
   for (const Finding& f : o.findings) std::printf("    %s\n", to_string(f).c_str());
   const NextStageResult& n = o.next;
-  std::printf("  next stage: xen_guest_init %s, %llu pages (%s) written, %llu verified\n",
-              n.xen_guest_init_ok ? "ok" : "FAILED", (unsigned long long)n.pages_written,
-              mb::human_size(n.pages_written * mb::kPageSize).text, (unsigned long long)n.pages_verified);
+  std::printf("  next stage: xen_guest_init %s, %lu pages (%s) written, %lu verified\n",
+              n.xen_guest_init_ok ? "ok" : "FAILED", n.pages_written,
+              mb::human_size(n.pages_written * mb::kPageSize).text, n.pages_verified);
   if (!n.bug.empty()) std::printf("    Linux would die: %s\n", n.bug.c_str());
   for (const Finding& f : n.corruption) std::printf("    %s\n", to_string(f).c_str());
   for (const Finding& f : n.faults) std::printf("    %s\n", to_string(f).c_str());

@@ -44,12 +44,12 @@ Res<void> AccessorMemory::check(GuestPhys base, size_t len, bool write) {
   auto fault = [&](FaultKind kind, uint64_t gfn) -> Res<void> {
     m_.faults.push_back(Fault{kind, Gfn{gfn}, name_, write});
     if (kind == FaultKind::kBusy)
-      return MB_ERR(ErrorCode::kBusy, "guest-memory-busy", "%s %s GFN %#llx [%#llx, +%#zx): %s", name_.c_str(),
-                    write ? "write" : "read", static_cast<unsigned long long>(gfn),
-                    static_cast<unsigned long long>(base.value), len, why(kind));
-    return MB_ERR(ErrorCode::kMemoryFault, "guest-memory-fault", "%s %s GFN %#llx [%#llx, +%#zx): %s",
-                  name_.c_str(), write ? "write" : "read", static_cast<unsigned long long>(gfn),
-                  static_cast<unsigned long long>(base.value), len, why(kind));
+      return MB_ERR(ErrorCode::kBusy, "guest-memory-busy", "%s %s GFN %#lx [%#lx, +%#zx): %s", name_.c_str(),
+                    write ? "write" : "read", gfn,
+                    base.value, len, why(kind));
+    return MB_ERR(ErrorCode::kMemoryFault, "guest-memory-fault", "%s %s GFN %#lx [%#lx, +%#zx): %s",
+                  name_.c_str(), write ? "write" : "read", gfn,
+                  base.value, len, why(kind));
   };
   if (len > UINT64_MAX - base.value || base.gfn().value + PhysRange{base, len}.page_count() > Model::Impl::kMaxGfn)
     return fault(FaultKind::kUnmapped, std::max(base.gfn().value, Model::Impl::kMaxGfn));
@@ -143,8 +143,8 @@ Res<void> AccessorMemory::copy(GuestPhys dst, GuestPhys src, size_t len) {
 
 Res<const uint8_t*> AccessorMemory::view(GuestPhys base, size_t len) {
   if (len > kMaxView)
-    return MB_ERR(ErrorCode::kNoMemory, "guest-memory-view", "%s view [%#llx, +%#zx) larger than the model's %#zx",
-                  name_.c_str(), static_cast<unsigned long long>(base.value), len, kMaxView);
+    return MB_ERR(ErrorCode::kNoMemory, "guest-memory-view", "%s view [%#lx, +%#zx) larger than the model's %#zx",
+                  name_.c_str(), base.value, len, kMaxView);
   MB_CHECK(check(base, len, false));
   auto& snap = views_.emplace_back(std::max<size_t>(len, 1));
   for_each_piece(m_.p2m, base, len, [&](uint64_t mfn, uint64_t off, uint64_t n, uint64_t at) {

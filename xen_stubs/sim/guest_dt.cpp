@@ -62,7 +62,7 @@ std::vector<uint8_t> build_guest_dt(const GuestDtSpec& s) {
 
   if (!s.ram.empty()) {
     char name[40];
-    std::snprintf(name, sizeof name, "memory@%llx", (unsigned long long)s.ram[0].base.value);
+    std::snprintf(name, sizeof name, "memory@%lx", s.ram[0].base.value);
     must(fdt_begin_node(fdt, name), "memory");
     must(fdt_property_string(fdt, "device_type", "memory"), "device_type");
     std::vector<fdt32_t> reg;

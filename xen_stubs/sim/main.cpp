@@ -136,9 +136,9 @@ void print_text(const SimResult& r, bool quiet) {
     std::printf("  %-24s %s\n", d.invariant, mine.empty() ? "PASS" : "FAIL");
     for (const auto& f : mine) std::printf("      %s\n", mb::model::to_string(f).c_str());
   }
-  std::printf("next stage (Linux-like): xen_guest_init %s, %llu pages (%s) written, %llu verified\n",
-              r.next.xen_guest_init_ok ? "ok" : "FAILED", (unsigned long long)r.next.pages_written,
-              mb::human_size(r.next.pages_written * mb::kPageSize).text, (unsigned long long)r.next.pages_verified);
+  std::printf("next stage (Linux-like): xen_guest_init %s, %lu pages (%s) written, %lu verified\n",
+              r.next.xen_guest_init_ok ? "ok" : "FAILED", r.next.pages_written,
+              mb::human_size(r.next.pages_written * mb::kPageSize).text, r.next.pages_verified);
   if (!r.next.bug.empty()) std::printf("  BUG: %s\n", r.next.bug.c_str());
   for (const auto& f : r.next.corruption) std::printf("  CORRUPTION %s\n", mb::model::to_string(f).c_str());
   for (const auto& f : r.next.faults) std::printf("  FAULT %s\n", mb::model::to_string(f).c_str());
@@ -163,15 +163,15 @@ void print_json(const SimResult& r) {
   std::printf("},\"findings\":[");
   first = true;
   for (const auto& f : r.findings) {
-    std::printf("%s{\"invariant\":\"%s\",\"gfn\":%llu,\"count\":%llu,\"text\":\"%s\"}", first ? "" : ",",
-                f.invariant.c_str(), (unsigned long long)f.first.value, (unsigned long long)f.count,
+    std::printf("%s{\"invariant\":\"%s\",\"gfn\":%lu,\"count\":%lu,\"text\":\"%s\"}", first ? "" : ",",
+                f.invariant.c_str(), f.first.value, f.count,
                 json_escape(mb::model::to_string(f)).c_str());
     first = false;
   }
-  std::printf("],\"next_stage\":{\"xen_guest_init_ok\":%s,\"bug\":\"%s\",\"pages_written\":%llu,"
+  std::printf("],\"next_stage\":{\"xen_guest_init_ok\":%s,\"bug\":\"%s\",\"pages_written\":%lu,"
               "\"corruption\":%zu,\"faults\":%zu},",
               r.next.xen_guest_init_ok ? "true" : "false", json_escape(r.next.bug).c_str(),
-              (unsigned long long)r.next.pages_written, r.next.corruption.size(), r.next.faults.size());
+              r.next.pages_written, r.next.corruption.size(), r.next.faults.size());
   std::printf("\"seconds\":%.3f,\"touched_pages\":%zu}\n", r.seconds, r.touched_pages);
 }
 

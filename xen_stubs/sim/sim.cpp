@@ -36,9 +36,9 @@ Res<DomainLayout> place_modules(const std::vector<PhysRange>& ram, uint64_t dt_s
   if (payload_size + dt_size + kLoaderLayout.heap.end().value - bank.base.value > top - bank.base.value ||
       dtb < payload_size)
     return MB_ERR(ErrorCode::kNoMemory, "sim-module-placement",
-                  "a %llu-byte payload does not fit below the DT in the first bank [%#llx, %#llx)",
-                  (unsigned long long)payload_size, (unsigned long long)bank.base.value,
-                  (unsigned long long)bank.end().value);
+                  "a %lu-byte payload does not fit below the DT in the first bank [%#lx, %#lx)",
+                  payload_size, bank.base.value,
+                  bank.end().value);
   uint64_t payload = align_down(dtb - payload_size, payload_align);
   if (payload < kLoaderLayout.heap.end().value) payload = align_up(kLoaderLayout.heap.end().value, 8);
   return DomainLayout{GuestPhys{dtb}, GuestPhys{payload}};

@@ -45,8 +45,8 @@ class RecordingCpu final : public Cpu {
 class StderrProgress final : public loader::Progress {
  public:
   void update(uint64_t done, uint64_t total) override {
-    std::fprintf(stderr, "magicboot-sim: inflating: %llu / %llu MiB\n", (unsigned long long)(done >> 20),
-                 (unsigned long long)(total >> 20));
+    std::fprintf(stderr, "magicboot-sim: inflating: %lu / %lu MiB\n", (done >> 20),
+                 (total >> 20));
   }
 };
 

@@ -12,7 +12,6 @@ namespace mb::model::strategies {
 namespace {
 
 namespace board = boards::xen_arm64;
-using ull = unsigned long long;
 
 constexpr uint64_t kMiB = uint64_t{1} << 20;
 
@@ -32,7 +31,7 @@ Res<void> load_payload(Model& m, const HandoverView& h) {
 
 Res<void> xen_ok(xen::XenResult<xen::Unit> rc, const char* check, const char* what, Gfn g) {
   if (!rc.ok())
-    return MB_ERR(ErrorCode::kHypercall, check, "%s at GFN %#llx -> %s", what, (ull)g.value,
+    return MB_ERR(ErrorCode::kHypercall, check, "%s at GFN %#lx -> %s", what, g.value,
                   xen::to_string(rc.error()));
   return {};
 }
@@ -165,8 +164,8 @@ Res<HandoverView> hold_left(Model& m) {
   HandoverView h = base_view(m);
   PhysRange dma{layout_for(h.ram).spare.addr(), 64 * 1024};
   if (!m.hold("loader-dma", dma))
-    return MB_ERR(ErrorCode::kBusy, "strategy-hold-left", "hold of %#llx+%#llx refused",
-                  (ull)dma.base.value, (ull)dma.size);
+    return MB_ERR(ErrorCode::kBusy, "strategy-hold-left", "hold of %#lx+%#lx refused",
+                  dma.base.value, dma.size);
   return loaded(m, std::move(h));
 }
 
@@ -186,8 +185,8 @@ Res<HandoverView> partial_grant_map(Model& m) {
   }
   if (mapped == 0 || mapped == 5)
     return MB_ERR(ErrorCode::kHypercall, "strategy-partial-grant-map",
-                  "expected a part-way failure, mapped %u of 5 grant frames at GFN %#llx", mapped,
-                  (ull)base.value);
+                  "expected a part-way failure, mapped %u of 5 grant frames at GFN %#lx", mapped,
+                  base.value);
   return loaded(m, std::move(h));
 }
 

@@ -36,7 +36,7 @@ struct Error {
 template <class T>
 using Res = Result<T, Error>;
 
-// Shorthand: return MB_ERR(ErrorCode::kOverlap, "ledger-claim", "...%llx", a);
+// Shorthand: return MB_ERR(ErrorCode::kOverlap, "ledger-claim", "...%lx", a);
 // Error::make's result is built in place inside the Unexpected (a prvalue
 // member), so the error is copied once, into the returned Result.
 #define MB_ERR(code, check, ...) ::mb::Unexpected<::mb::Error>{::mb::Error::make((code), (check), __VA_ARGS__)}

@@ -7,13 +7,20 @@
 // a precision (digits or *); lengths hh h l ll z j t. %p prints as %#lx
 // ("0x0" for null, where glibc prints "(nil)"); a null %s prints "(null)".
 // Anything else is copied out as written.
+//
+// A 64-bit value prints with %lx / %lu and no cast: both targets are LP64,
+// where uint64_t is unsigned long (asserted below), so -Wformat checks it.
+// Typed addresses print their .value: "%#lx", gfn.value.
 #pragma once
 
 #include <cstdarg>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 namespace mb {
+
+static_assert(std::is_same_v<uint64_t, unsigned long>, "LP64: %lx prints a uint64_t as it is");
 
 // Writes at most cap - 1 characters and a NUL (when cap > 0); returns the
 // length the whole text needs, as vsnprintf does.

@@ -46,8 +46,8 @@ class GuestMemory {
   // write the model must see still goes through write(). Callers fall back
   // to write() on any error.
   virtual Res<uint8_t*> writable(GuestPhys base, size_t len) {
-    return MB_ERR(ErrorCode::kUnsupported, "writable", "no direct access to [%#llx, +%#zx)",
-                  static_cast<unsigned long long>(base.value), len);
+    return MB_ERR(ErrorCode::kUnsupported, "writable", "no direct access to [%#lx, +%#zx)",
+                  base.value, len);
   }
 
   // Memory shared with another agent (a ring page a backend in another

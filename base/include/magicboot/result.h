@@ -2,7 +2,7 @@
 // exceptions anywhere. Works the same in the firmware and on the host.
 //
 // One way each to fail and to pass a failure on:
-//   return MB_ERR(code, "check", "detail %#llx", ...);  // a new mb::Error
+//   return MB_ERR(code, "check", "detail %#lx", ...);  // a new mb::Error
 //   T v = MB_TRY(expr);  MB_CHECK(expr);                // pass one on
 // A helper that composes an error (e.g. the ledger's conflict()) returns
 // the Failure that MB_ERR made, and its caller returns that as it is.

@@ -22,8 +22,8 @@ bool classify(void* ctx, GuestPhys far, char* out, size_t len) {
   }
   if (stack_guard().contains(far)) return format_to(out, len, "the stack guard page (stack overflow)") > 0;
   if (const loader::LedgerRange* lr = r->ledger.find(far)) {
-    format_to(out, len, "%s [%#llx, %#llx)", loader::to_string(lr->type), (unsigned long long)lr->range.base.value,
-             (unsigned long long)lr->range.end().value);
+    format_to(out, len, "%s [%#lx, %#lx)", loader::to_string(lr->type), lr->range.base.value,
+             lr->range.end().value);
     return true;
   }
   if (boards::xen_arm64::kMagic.contains(far)) return format_to(out, len, "GUEST_MAGIC (unmapped page)") > 0;

@@ -72,9 +72,9 @@ void FirmwareConsole::write(const char* s, size_t len) {
     stall_told_ = true;
     char line[160];
     int n = format_to(line, sizeof line,
-                      "magicboot: PV console ring pfn %#llx: full and unread after %u yields; its output is "
+                      "magicboot: PV console ring pfn %#lx: full and unread after %u yields; its output is "
                       "dropped\n",
-                      static_cast<unsigned long long>(ring_->place().gfn.value), pv::ConsoleRing::kDefaultMaxYields);
+                      ring_->place().gfn.value, pv::ConsoleRing::kDefaultMaxYields);
     // Nobody else to tell: console_io, even if Xen may refuse it.
     if (!pl011_on_ && !io_on_) xen_.write(line, static_cast<size_t>(n));
     write_others(line, static_cast<size_t>(n));
@@ -86,15 +86,14 @@ void FirmwareConsole::flush() {
 }
 
 const char* FirmwareConsole::describe(char* buf, size_t len) const {
-  using ull = unsigned long long;
   size_t at = 0;
   auto room = [&] { return at < len ? len - at : 0; };
   auto sep = [&] { return at ? " + " : ""; };
   format_to(buf, len, "none");
-  if (pl011_on_) at += static_cast<size_t>(format_to(buf + at, room(), "%spl011@%#llx", sep(), ull(pl011_.base().value)));
+  if (pl011_on_) at += static_cast<size_t>(format_to(buf + at, room(), "%spl011@%#lx", sep(), pl011_.base().value));
   if (ring_ && room())
-    at += static_cast<size_t>(format_to(buf + at, room(), "%sxen-pv ring pfn %#llx evtchn %u", sep(),
-                                        ull(ring_->place().gfn.value), ring_->place().port));
+    at += static_cast<size_t>(format_to(buf + at, room(), "%sxen-pv ring pfn %#lx evtchn %u", sep(),
+                                        ring_->place().gfn.value, ring_->place().port));
   if (io_on_ && room()) format_to(buf + at, room(), "%sxen console_io", sep());
   return buf;
 }

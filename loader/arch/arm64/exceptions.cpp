@@ -100,23 +100,22 @@ void FaultReporter::line(const char* fmt, ...) {
 void FaultReporter::report(unsigned kind, const ExceptionFrame& f) {
   if (reporting_) halt();  // faulted while reporting: the console itself is broken
   reporting_ = true;
-  using ull = unsigned long long;
   line("MAGICBOOT-FAULT %s exception in %s (vector %s): %s", kind_name(kind), mode_name(f.spsr),
        vector_name(kind), exception_class_name(f.esr));
-  line("  ESR %#llx  ELR %#llx  SPSR %#llx", ull(f.esr), ull(f.elr), ull(f.spsr));
+  line("  ESR %#lx  ELR %#lx  SPSR %#lx", f.esr, f.elr, f.spsr);
   if (far_valid(f.esr)) {
     const uint64_t ec = f.esr >> 26;
     const bool abort = ec == 0x20 || ec == 0x21 || ec == 0x24 || ec == 0x25;
-    line("  FAR %#llx%s%s%s", ull(f.far), abort ? ": " : "", abort ? fault_status_name(f.esr) : "",
+    line("  FAR %#lx%s%s%s", f.far, abort ? ": " : "", abort ? fault_status_name(f.esr) : "",
          abort && ec >= 0x24 && (f.esr & (1 << 6)) ? " on write" : (abort && ec >= 0x24 ? " on read" : ""));
     char what[120];
     if (classify_ != nullptr && classify_(classify_ctx_, GuestPhys{f.far}, what, sizeof what))
-      line("  FAR %#llx lies in %s", ull(f.far), what);
+      line("  FAR %#lx lies in %s", f.far, what);
     else
-      line("  FAR %#llx lies in no known range", ull(f.far));
+      line("  FAR %#lx lies in no known range", f.far);
   }
-  line("  x0 %#llx x1 %#llx x2 %#llx x3 %#llx", ull(f.x[0]), ull(f.x[1]), ull(f.x[2]), ull(f.x[3]));
-  line("  x29 %#llx x30 %#llx", ull(f.x[29]), ull(f.x[30]));
+  line("  x0 %#lx x1 %#lx x2 %#lx x3 %#lx", f.x[0], f.x[1], f.x[2], f.x[3]);
+  line("  x29 %#lx x30 %#lx", f.x[29], f.x[30]);
   line("MAGICBOOT-HALT stopped without jumping");
   halt();
 }

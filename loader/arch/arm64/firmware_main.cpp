@@ -36,28 +36,26 @@ void brief_banner(FirmwarePlatform& fw) {
 
 void banner(FirmwarePlatform& fw) {
   Console& con = fw.console();
-  using ull = unsigned long long;
-  print(con, "magicboot %s (board %s, shared_info magic+%d, stack %lluK, heap %lluK)\n", MB_VERSION, kBoard,
-        CONFIG_SHARED_INFO_MAGIC_OFFSET, ull(CONFIG_LOADER_STACK_SIZE) >> 10, ull(CONFIG_LOADER_HEAP_SIZE) >> 10);
+  print(con, "magicboot %s (board %s, shared_info magic+%d, stack %dK, heap %dK)\n", MB_VERSION, kBoard,
+        CONFIG_SHARED_INFO_MAGIC_OFFSET, CONFIG_LOADER_STACK_SIZE >> 10, CONFIG_LOADER_HEAP_SIZE >> 10);
   const LoaderLayout l = loader_layout();
-  print(con, "entered at EL%u; image %#llx-%#llx stack %#llx-%#llx heap %#llx-%#llx\n", fw.entry_el(),
-        ull(l.image.base.value), ull(l.image.end().value), ull(l.stack.base.value), ull(l.stack.end().value),
-        ull(l.heap.base.value), ull(l.heap.end().value));
+  print(con, "entered at EL%u; image %#lx-%#lx stack %#lx-%#lx heap %#lx-%#lx\n", fw.entry_el(),
+        l.image.base.value, l.image.end().value, l.stack.base.value, l.stack.end().value,
+        l.heap.base.value, l.heap.end().value);
 }
 
 void describe(FirmwarePlatform& fw) {
   Console& con = fw.console();
   const loader::DiscoveredDt& dt = fw.dt();
-  using ull = unsigned long long;
   char what[112];
-  print(con, "dt %#llx (%u bytes); console %s%s; mmu %zu/%zu tables, %u-bit PA\n", ull(fw.dtb().value),
+  print(con, "dt %#lx (%u bytes); console %s%s; mmu %zu/%zu tables, %u-bit PA\n", fw.dtb().value,
         fw.dtb_size(), fw.console().describe(what, sizeof what), fw.uart().from_stdout_path ? " (stdout-path)" : "",
         fw.mmu().tables_used(), fw.mmu().tables_capacity(), fw.mmu().pa_bits());
   if (const Error* e = fw.ring_refused()) print(con, "console: PV ring not used: %s: %s\n", e->check, e->detail);
   for (const PhysRange& bank : dt.ram())
-    print(con, "ram %#llx-%#llx (%s)\n", ull(bank.base.value), ull(bank.end().value), human_size(bank.size).text);
+    print(con, "ram %#lx-%#lx (%s)\n", bank.base.value, bank.end().value, human_size(bank.size).text);
   if (!dt.payload.empty())
-    print(con, "initrd %#llx-%#llx\n", ull(dt.payload.base.value), ull(dt.payload.end().value));
+    print(con, "initrd %#lx-%#lx\n", dt.payload.base.value, dt.payload.end().value);
 }
 
 // "magicboot.probe", "probe-fault", "probe-guard" and "probe-jump" select

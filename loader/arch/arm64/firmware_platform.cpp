@@ -36,8 +36,8 @@ Res<void> FirmwarePlatform::bring_up() {
   faults_.install();  // prints nowhere until a console is chosen, but stops cleanly
   dtb_size_ = fdt_total_size_early(dtb_);
   if (dtb_size_ == 0)
-    return MB_ERR(ErrorCode::kBadInput, "dt-magic", "no device tree at x0 = %#llx",
-                  static_cast<unsigned long long>(dtb_.value));
+    return MB_ERR(ErrorCode::kBadInput, "dt-magic", "no device tree at x0 = %#lx",
+                  dtb_.value);
   const void* fdt = reinterpret_cast<const void*>(static_cast<uintptr_t>(dtb_.value));
   // start.S mapped exactly the header's totalsize bytes of the DTB. Step 1
   // of the boot, done once: the loader takes this result.

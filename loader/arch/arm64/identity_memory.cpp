@@ -31,15 +31,15 @@ Res<void> IdentityMemory::fill(GuestPhys dst, uint8_t byte, size_t len) {
 
 Res<const uint8_t*> IdentityMemory::view(GuestPhys base, size_t len) {
   if (len != 0 && base.value + len < base.value)
-    return MB_ERR(ErrorCode::kBadInput, "view-range", "[%#llx, +%#zx) wraps around",
-                  static_cast<unsigned long long>(base.value), len);
+    return MB_ERR(ErrorCode::kBadInput, "view-range", "[%#lx, +%#zx) wraps around",
+                  base.value, len);
   return static_cast<const uint8_t*>(ptr(base));
 }
 
 Res<uint8_t*> IdentityMemory::writable(GuestPhys base, size_t len) {
   if (len != 0 && base.value + len < base.value)
-    return MB_ERR(ErrorCode::kBadInput, "writable-range", "[%#llx, +%#zx) wraps around",
-                  static_cast<unsigned long long>(base.value), len);
+    return MB_ERR(ErrorCode::kBadInput, "writable-range", "[%#lx, +%#zx) wraps around",
+                  base.value, len);
   return static_cast<uint8_t*>(ptr(base));
 }
 

@@ -133,21 +133,21 @@ IdentityMap::Status IdentityMap::map_pages(uint64_t begin, uint64_t end, MemType
 
 Res<void> IdentityMap::to_res(Status s, PhysRange r, MemType type) const {
   const char* what = type == MemType::kNormal ? "normal" : "device";
-  auto b = static_cast<unsigned long long>(r.base.value);
-  auto e = static_cast<unsigned long long>(r.end().value);
+  auto b = r.base.value;
+  auto e = r.end().value;
   switch (s) {
     case Status::kOk:
       return {};
     case Status::kConflict:
-      return MB_ERR(ErrorCode::kOverlap, "mmu-map", "%s [%#llx, %#llx) overlaps a page mapped with the other type",
+      return MB_ERR(ErrorCode::kOverlap, "mmu-map", "%s [%#lx, %#lx) overlaps a page mapped with the other type",
                     what, b, e);
     case Status::kNoTables:
-      return MB_ERR(ErrorCode::kNoMemory, "mmu-tables", "%s [%#llx, %#llx): all %zu translation tables in use",
+      return MB_ERR(ErrorCode::kNoMemory, "mmu-tables", "%s [%#lx, %#lx): all %zu translation tables in use",
                     what, b, e, pool_.size());
     case Status::kOutOfRange:
       break;
   }
-  return MB_ERR(ErrorCode::kBadInput, "mmu-range", "%s [%#llx, %#llx) beyond the %u-bit physical address space",
+  return MB_ERR(ErrorCode::kBadInput, "mmu-range", "%s [%#lx, %#lx) beyond the %u-bit physical address space",
                 what, b, e, pa_bits_);
 }
 

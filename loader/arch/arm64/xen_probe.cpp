@@ -43,18 +43,18 @@ void jump_to_initrd(FirmwarePlatform& fw) {
   auto* h = reinterpret_cast<const uint8_t*>(static_cast<uintptr_t>(img.base.value));
   uint64_t text_offset = 0;
   if (img.size < 64 || memcmp(h + 0x38, "ARM\x64", 4) != 0) {
-    print(con, "probe-jump: initrd [%#llx, +%#llx) is not an arm64 Image\n",
-          static_cast<unsigned long long>(img.base.value), static_cast<unsigned long long>(img.size));
+    print(con, "probe-jump: initrd [%#lx, +%#lx) is not an arm64 Image\n",
+          img.base.value, img.size);
     return;
   }
   memcpy(&text_offset, h + 8, sizeof text_offset);
   if (!img.base.is_aligned(loader::boot_protocol::kKernelAlign) || text_offset != 0) {
-    print(con, "probe-jump: Image at %#llx with text_offset %#llx cannot run in place\n",
-          static_cast<unsigned long long>(img.base.value), static_cast<unsigned long long>(text_offset));
+    print(con, "probe-jump: Image at %#lx with text_offset %#lx cannot run in place\n",
+          img.base.value, text_offset);
     return;
   }
-  print(con, "probe-jump: entering the Image at %#llx, x0 = DTB %#llx\n",
-        static_cast<unsigned long long>(img.base.value), static_cast<unsigned long long>(fw.dtb().value));
+  print(con, "probe-jump: entering the Image at %#lx, x0 = DTB %#lx\n",
+        img.base.value, fw.dtb().value);
   fw.cpu().clean_to_poc(img);
   fw.cpu().clean_to_poc(PhysRange{fw.dtb(), fw.dtb_size()});
   fw.cpu().jump(Handover{img.base, fw.dtb()});
@@ -73,8 +73,8 @@ void run_xen_probe(FirmwarePlatform& fw) {
   // The guard page below the stack must still fault once RAM is mapped.
   if (dt.bootargs != nullptr && strstr(dt.bootargs, "probe-guard") != nullptr) {
     const uintptr_t guard = static_cast<uintptr_t>(stack_guard().base.value);
-    print(con, "probe: reading the stack guard page at %#llx to test that it stays unmapped\n",
-          static_cast<unsigned long long>(guard));
+    print(con, "probe: reading the stack guard page at %#lx to test that it stays unmapped\n",
+          guard);
     (void)*reinterpret_cast<volatile uint64_t*>(guard);
   }
 
@@ -88,16 +88,16 @@ void run_xen_probe(FirmwarePlatform& fw) {
     xen::HvcHypercalls& hyp = fw.hypercalls();
     auto ver = xen::xen_version(hyp);
     if (ver.ok())
-      print(con, "xen: version %u.%u; grant region %#llx+%#llx\n", *ver >> 16, *ver & 0xffff,
-            static_cast<unsigned long long>(dt.xen.grant_table.base.value),
-            static_cast<unsigned long long>(dt.xen.grant_table.size));
+      print(con, "xen: version %u.%u; grant region %#lx+%#lx\n", *ver >> 16, *ver & 0xffff,
+            dt.xen.grant_table.base.value,
+            dt.xen.grant_table.size);
     else
       print(con, "xen: xen_version failed: %s\n", xen::to_string(ver.error()));
     ok = ok && ver.ok();
 
     const Gfn gfn = boards::xen_arm64::kMagic.base.gfn() + CONFIG_SHARED_INFO_MAGIC_OFFSET;
     auto add = xen::add_to_physmap(hyp, XENMAPSPACE_shared_info, 0, gfn);
-    print(con, "shared_info: add_to_physmap gfn %#llx rc=%ld\n", static_cast<unsigned long long>(gfn.value),
+    print(con, "shared_info: add_to_physmap gfn %#lx rc=%ld\n", gfn.value,
           rc_of(add));
     ok = ok && add.ok();
     if (add.ok()) {
@@ -106,11 +106,11 @@ void run_xen_probe(FirmwarePlatform& fw) {
       // wc_* is set when Xen learns the wall clock; vcpu 0's time info is
       // what Xen keeps updating in any shared_info page, so it proves the
       // mapping is live.
-      print(con, "shared_info: wc_version %u; vcpu0 time version %u system_time %llu ns\n", si->wc_version,
-            si->vcpu_info[0].time.version, static_cast<unsigned long long>(si->vcpu_info[0].time.system_time));
+      print(con, "shared_info: wc_version %u; vcpu0 time version %u system_time %lu ns\n", si->wc_version,
+            si->vcpu_info[0].time.version, si->vcpu_info[0].time.system_time);
       auto rm = xen::remove_from_physmap(hyp, gfn);
-      print(con, "shared_info: remove_from_physmap gfn %#llx rc=%ld\n",
-            static_cast<unsigned long long>(gfn.value), rc_of(rm));
+      print(con, "shared_info: remove_from_physmap gfn %#lx rc=%ld\n",
+            gfn.value, rc_of(rm));
       ok = ok && rm.ok();
       ranges.removed = rm.ok();
       if (want_fault) {
@@ -121,8 +121,8 @@ void run_xen_probe(FirmwarePlatform& fw) {
   }
   if (ok && dt.bootargs != nullptr && strstr(dt.bootargs, "probe-jump") != nullptr) jump_to_initrd(fw);
   const uint64_t ticks = fw.cpu().counter() - fw.entry_counter();
-  print(con, "probe: %llu us since entry\n",
-        static_cast<unsigned long long>(ticks * 1000000 / fw.cpu().counter_hz()));
+  print(con, "probe: %lu us since entry\n",
+        (ticks * 1000000 / fw.cpu().counter_hz()));
   print(con, ok ? "MAGICBOOT-PROBE ok\n" : "MAGICBOOT-PROBE failed\n");
   halt();
 }

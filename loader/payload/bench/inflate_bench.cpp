@@ -132,8 +132,8 @@ class FlatMemory : public mb::GuestMemory {
  private:
   mb::Res<void> check(mb::GuestPhys a, size_t len) const {
     if (a.value < kGuestBase || a.value - kGuestBase > ram_.size() || len > ram_.size() - (a.value - kGuestBase))
-      return MB_ERR(mb::ErrorCode::kBadInput, "bench-range", "[%#llx, +%#zx) outside bench RAM",
-                    static_cast<unsigned long long>(a.value), len);
+      return MB_ERR(mb::ErrorCode::kBadInput, "bench-range", "[%#lx, +%#zx) outside bench RAM",
+                    a.value, len);
     return {};
   }
   uint8_t* at(mb::GuestPhys a) { return ram_.data() + (a.value - kGuestBase); }

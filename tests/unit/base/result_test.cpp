@@ -9,7 +9,7 @@ namespace mb {
 namespace {
 
 Res<int> parse_positive(int v) {
-  if (v <= 0) return MB_ERR(ErrorCode::kBadInput, "positive", "value %d at %#llx", v, 0x40000000ull);
+  if (v <= 0) return MB_ERR(ErrorCode::kBadInput, "positive", "value %d at %#lx", v, uint64_t{0x40000000});
   return v;
 }
 

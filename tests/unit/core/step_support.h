@@ -25,14 +25,14 @@ class BlobMemory final : public GuestMemory {
   Res<const uint8_t*> view(GuestPhys a, size_t len) override {
     ++accesses;
     if (a.value < at_.value || a.value - at_.value + len > bytes_.size())
-      return MB_ERR(ErrorCode::kMemoryFault, "test-memory", "no memory at %#llx", (unsigned long long)a.value);
+      return MB_ERR(ErrorCode::kMemoryFault, "test-memory", "no memory at %#lx", a.value);
     return bytes_.data() + (a.value - at_.value);
   }
   unsigned accesses = 0;
 
  private:
   static Res<void> refuse(GuestPhys a) {
-    return MB_ERR(ErrorCode::kMemoryFault, "test-memory", "no memory at %#llx", (unsigned long long)a.value);
+    return MB_ERR(ErrorCode::kMemoryFault, "test-memory", "no memory at %#lx", a.value);
   }
   GuestPhys at_;
   std::vector<uint8_t> bytes_;

@@ -63,8 +63,8 @@ class VectorMemory final : public GuestMemory {
  private:
   Res<void> check(GuestPhys a, size_t len, const char* what) {
     if (a < base_ || a - base_ > ram_.size() || len > ram_.size() - (a - base_))
-      return MB_ERR(ErrorCode::kMemoryFault, "test-memory", "%s [%#llx, +%#zx) outside RAM", what,
-                    static_cast<unsigned long long>(a.value), len);
+      return MB_ERR(ErrorCode::kMemoryFault, "test-memory", "%s [%#lx, +%#zx) outside RAM", what,
+                    a.value, len);
     return {};
   }
   GuestPhys base_;
