@@ -19,6 +19,8 @@ inline constexpr unsigned kMagicConsole = 0;
 inline constexpr unsigned kMagicXenstore = 1;
 inline constexpr unsigned kMagicMemaccess = 2;
 inline constexpr unsigned kMagicVuart = 3;
+// The pages a toolstack populates (xg_dom_arm.c's NR_MAGIC_PAGES).
+inline constexpr unsigned kToolstackMagicPages = 4;
 // Downstream forks use offset 4 and up; the last page is used by nobody.
 inline constexpr unsigned kMagicPages = kMagic.size / kPageSize;
 inline constexpr unsigned kMagicSharedInfoDefault = kMagicPages - 1;

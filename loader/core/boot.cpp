@@ -40,6 +40,7 @@ void record_inputs(const DiscoveredDt& dt, const BootOptions& opts, BootReport& 
   r.strategy = opts.strategy;
   r.incoming_dt = dt.blob;
   r.payload = dt.payload;
+  r.hypervisor = dt.xen;
   r.bank_count = dt.bank_count;
   for (size_t i = 0; i < dt.bank_count; ++i) r.ram_banks[i] = dt.banks[i];
 }

@@ -68,6 +68,8 @@ void print_report(Console& c, const BootReport& r) {
     if (x.map_failed) print(c, "  shared_info map failed: %s: %s\n", x.map_error.check, x.map_error.detail);
     if (x.wallclock_ok)
       print(c, "  wallclock %lu.%09u s (wc_version %u)\n", x.wallclock.sec, x.wallclock.nsec, x.wallclock.version);
+    for (const PhysRange& er : r.hypervisor.extended_regions())
+      print(c, "  extended region [%#011lx, %#011lx) %s\n", er.base.value, er.end().value, human_size(er.size).text);
     print(c, "  magic    console pfn %#lx evtchn %lu, xenstore pfn %#lx evtchn %lu\n", x.pfns.console_pfn,
           x.pfns.console_evtchn, x.pfns.store_pfn, x.pfns.store_evtchn);
   } else {
@@ -109,8 +111,8 @@ void print_brief(Console& c, const BootReport& r) {
     print(c, "magicboot: no hypervisor, %s RAM; %s %s at %#lx\n", ram.text,
           to_string(r.payload_kind), r.kernel_zero_copy ? "in place" : "loaded", r.kernel.base.value);
   if (x.slot_found())
-    print(c, "magicboot: handover %s: shared_info GFN %#lx %s (%s for the report)\n", r.verdict(),
-          x.slot().gfn.value, x.removed() ? "removed" : fate(x), kFullReportWord);
+    print(c, "magicboot: handover %s: shared_info GFN %#lx (%s) %s (%s for the report)\n", r.verdict(),
+          x.slot().gfn.value, magic::to_string(x.slot().source), x.removed() ? "removed" : fate(x), kFullReportWord);
   else
     print(c, "magicboot: handover %s (%s for the report)\n", r.verdict(), kFullReportWord);
 }
@@ -118,8 +120,12 @@ void print_brief(Console& c, const BootReport& r) {
 void print_handover_json(Console& c, const BootReport& r) {
   const XenSession& x = r.xen;
   print(c, "MAGICBOOT-HANDOVER {\"verdict\":\"%s\",\"strategy\":\"%s\",", r.verdict(), to_string(r.strategy));
-  print(c, "\"xen\":{\"present\":%s,\"version\":\"%u.%u\"},", x.present ? "true" : "false", x.version >> 16,
-        x.version & 0xffff);
+  print(c, "\"xen\":{\"present\":%s,\"version\":\"%u.%u\",\"ext_regions\":[", x.present ? "true" : "false",
+        x.version >> 16, x.version & 0xffff);
+  for (size_t i = 0; i < r.hypervisor.ext_region_count; ++i)
+    print(c, "%s{\"start\":%lu,\"size\":%lu}", i ? "," : "", r.hypervisor.ext_regions[i].base.value,
+          r.hypervisor.ext_regions[i].size);
+  print(c, "]},");
   if (x.slot_found())
     print(c, "\"shared_info\":{\"gfn\":%lu,\"source\":\"%s\",\"mapped\":%s,\"removed\":%s},", x.slot().gfn.value,
           magic::to_string(x.slot().source), x.mapped() ? "true" : "false", x.removed() ? "true" : "false");

@@ -26,10 +26,21 @@ Res<void> open_xen(Platform& p, const BootOptions& opts, const DiscoveredDt& dt,
   if (version.ok()) x.version = *version;
   x.pfns = magic::query_magic_pfns(p.hyp);
 
-  const magic::Slot slot =
-      opts.strategy == SharedInfoStrategy::kRamLegacy
-          ? MB_TRY(legacy_ram_slot(dt, ledger))
-          : MB_TRY(magic::find_slot(p.hyp, boards::xen_arm64::kMagic, opts.shared_info_fallback_offset, dt.ram()));
+  namespace xa = boards::xen_arm64;
+  magic::SlotRules rules;
+  rules.magic = xa::kMagic;
+  rules.fallback_offset = opts.shared_info_fallback_offset;
+  rules.ram = dt.ram();
+  rules.grant_table = dt.xen.grant_table.empty() ? xa::kGntTab : dt.xen.grant_table;
+  rules.extended_regions = dt.xen.extended_regions();
+  // A toolstack built the domain when it named its rings: then the first
+  // magic pages are its own, whatever the params say of them.
+  const bool toolstack = x.pfns.console_pfn != 0 || x.pfns.store_pfn != 0;
+  rules.toolstack_pages = toolstack ? xa::kToolstackMagicPages : 0;
+  rules.console_pfn = x.pfns.console_pfn;
+  rules.store_pfn = x.pfns.store_pfn;
+  const magic::Slot slot = opts.strategy == SharedInfoStrategy::kRamLegacy ? MB_TRY(legacy_ram_slot(dt, ledger))
+                                                                           : MB_TRY(magic::find_slot(p.hyp, rules));
   auto mapped = x.shared_info.map(p.hyp, slot);
   if (!mapped.ok()) {
     x.map_failed = true;

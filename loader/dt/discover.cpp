@@ -158,7 +158,9 @@ Res<void> discover_hypervisor(const void* fdt, DiscoveredDt& dt) {
   const Cells cells = MB_TRY(cells_of(fdt, 0));
   bool first = true;
   MB_CHECK(for_each_reg(fdt, node, cells, "dt-hypervisor-reg", [&](PhysRange r) -> Res<void> {
-    if (first) dt.xen.grant_table = r;
+    DtXen& x = dt.xen;
+    if (first) x.grant_table = r;
+    else if (++x.ext_regions_seen <= DtXen::kMaxExtRegions && !r.empty()) x.ext_regions[x.ext_region_count++] = r;
     first = false;
     return {};
   }));

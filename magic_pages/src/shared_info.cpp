@@ -4,34 +4,59 @@
 
 namespace mb::magic {
 
-const char* to_string(SlotSource s) { return s == SlotSource::kParam ? "param" : "fallback"; }
+const char* to_string(SlotSource s) {
+  switch (s) {
+    case SlotSource::kParam: return "param";
+    case SlotSource::kExtendedRegion: return "extended-region";
+    case SlotSource::kFallback: return "fallback";
+  }
+  return "?";
+}
 
-Res<Slot> find_slot(Hypercalls& h, PhysRange magic, unsigned fallback_offset,
-                    std::span<const PhysRange> ram) {
-  Slot slot{};
+Gfn extended_region_page(std::span<const PhysRange> regions) {
+  for (const PhysRange& r : regions) {
+    const uint64_t end = align_down(r.end().value, kPageSize);
+    if (end > r.base.value && end - kPageSize >= r.base.value) return GuestPhys{end - kPageSize}.gfn();
+  }
+  return Gfn{0};
+}
+
+namespace {
+
+Res<Slot> choose(Hypercalls& h, const SlotRules& rules) {
   auto param = xen::get_param(h, HVM_PARAM_SHARED_INFO_PFN);
-  if (param.ok()) {
-    slot = Slot{Gfn{*param}, SlotSource::kParam};
-  } else if (param.error() == xen::Errno::kEINVAL) {
-    slot = Slot{magic.base.gfn() + fallback_offset, SlotSource::kFallback};
-  } else {
-    return MB_ERR(ErrorCode::kHypercall, "shared-info-param",
-                  "HVMOP_get_param(SHARED_INFO_PFN=%u) -> %s", unsigned{HVM_PARAM_SHARED_INFO_PFN},
-                  xen::to_string(param.error()));
-  }
-  PhysRange page = range_of_pages(slot.gfn, 1);
-  for (const PhysRange& bank : ram) {
+  if (param.ok() && *param != 0) return Slot{Gfn{*param}, SlotSource::kParam};
+  if (!param.ok() && param.error() != xen::Errno::kEINVAL)
+    return MB_ERR(ErrorCode::kHypercall, "shared-info-param", "HVMOP_get_param(SHARED_INFO_PFN=%u) -> %s",
+                  unsigned{HVM_PARAM_SHARED_INFO_PFN}, xen::to_string(param.error()));
+  const Gfn offered = extended_region_page(rules.extended_regions);
+  if (offered.value != 0) return Slot{offered, SlotSource::kExtendedRegion};
+  return Slot{rules.magic.base.gfn() + rules.fallback_offset, SlotSource::kFallback};
+}
+
+// One refusal message for every rule: what the page hit, and where that is.
+Failure refuse(const char* check, Slot slot, const char* what, PhysRange where) {
+  return MB_ERR(ErrorCode::kBadInput, check, "shared_info GFN %#lx (%s) lies in %s [%#lx, %#lx)", slot.gfn.value,
+                to_string(slot.source), what, where.base.value, where.end().value);
+}
+
+}  // namespace
+
+Res<Slot> find_slot(Hypercalls& h, const SlotRules& rules) {
+  const Slot slot = MB_TRY(choose(h, rules));
+  const PhysRange page = range_of_pages(slot.gfn, 1);
+  for (const PhysRange& bank : rules.ram)
     if (bank.overlaps(page))
-      return MB_ERR(ErrorCode::kBadInput, "shared-info-gfn-in-ram",
-                    "shared_info GFN %#lx (%s) lies in RAM [%#lx, %#lx): mapping it would replace a RAM page",
-                    slot.gfn.value, to_string(slot.source),
-                    bank.base.value, bank.end().value);
-  }
-  if (!magic.contains(page))
+      return refuse("shared-info-gfn-in-ram", slot, "RAM (mapping it would replace a RAM page)", bank);
+  if (rules.grant_table.overlaps(page)) return refuse("shared-info-gfn-in-grant-table", slot, "the grant table", rules.grant_table);
+  const PhysRange toolstack = range_of_pages(rules.magic.base.gfn(), rules.toolstack_pages);
+  for (const PhysRange& taken : {toolstack, range_of_pages(Gfn{rules.console_pfn}, rules.console_pfn != 0),
+                                 range_of_pages(Gfn{rules.store_pfn}, rules.store_pfn != 0)})
+    if (taken.overlaps(page)) return refuse("shared-info-gfn-on-toolstack-page", slot, "the toolstack's pages", taken);
+  if (slot.source != SlotSource::kExtendedRegion && !rules.magic.contains(page))
     return MB_ERR(ErrorCode::kBadInput, "shared-info-gfn-outside-magic",
-                  "shared_info GFN %#lx (%s) is outside GUEST_MAGIC [%#lx, %#lx)",
-                  slot.gfn.value, to_string(slot.source),
-                  magic.base.value, magic.end().value);
+                  "shared_info GFN %#lx (%s) is outside GUEST_MAGIC [%#lx, %#lx)", slot.gfn.value,
+                  to_string(slot.source), rules.magic.base.value, rules.magic.end().value);
   return slot;
 }
 

@@ -12,8 +12,12 @@ JSON is reassembled from the serial log (tools/qemu/handover.py) and checked:
             are pairwise disjoint; DTB 8-byte aligned, at most 2 MiB;
             RAM banks disjoint.
   --xen     verdict clean, strategy magic, Xen present, shared_info mapped
-            at a GFN in GUEST_MAGIC (0x39000..0x39fff), source fallback
-            (real 4.17 has no param), removed before the jump, no findings.
+            outside RAM and removed before the jump, no findings. Its
+            source: --source S when given; else what stock Xen 4.17 offers:
+            "extended-region" when /hypervisor has extended regions (then
+            the GFN is the last page of the first one, which must lie
+            outside RAM), "fallback" when not. param and fallback GFNs lie
+            in GUEST_MAGIC (0x39000..0x39fff).
   --no-xen  verdict clean, no Xen, shared_info never mapped.
   --legacy  the U-Boot strategy: strategy ram-legacy, shared_info still
             mapped on a GFN inside a RAM bank -- and the --xen checks must
@@ -40,7 +44,24 @@ def rng(d):
     return d["start"], d["start"] + d["size"]
 
 
-def check(report, xen=None, legacy=False, banks=None, initrd=False):
+RAM_WINDOWS = ((0x40000000, 0xc0000000), (0x200000000, 0xfe00000000))  # GUEST_RAM0, GUEST_RAM1
+
+
+def model_ext_regions(ram):
+    """The extended regions the model computes (Model::extended_regions): per
+    RAM window, from the domain's RAM end rounded up to 2 MiB to the window's
+    end (at most 2^40), when at least 64 MiB. Real Xen's must be the same."""
+    out = []
+    for i, (base, size) in enumerate(RAM_WINDOWS):
+        used = ram[i]["size"] if i < len(ram) else 0
+        start = (base + used + 2 * MIB - 1) // (2 * MIB) * (2 * MIB)
+        end = min(base + size, 1 << 40)
+        if end - start >= 64 * MIB:
+            out.append({"start": start, "size": end - start})
+    return out
+
+
+def check(report, xen=None, legacy=False, banks=None, initrd=False, source=None):
     """A list of problems (empty: the report passes)."""
     bad = []
     ram = [rng(b) for b in report.get("ram", [])]
@@ -92,12 +113,22 @@ def check(report, xen=None, legacy=False, banks=None, initrd=False):
         if not xen_info.get("present"):
             bad.append("Xen not detected")
         gfn = si.get("gfn", -1)
-        if gfn not in MAGIC_GFNS:
+        regions = xen_info.get("ext_regions") or []
+        want = source or ("extended-region" if regions else "fallback")
+        if si.get("source") != want:
+            bad.append(f"shared_info source {si.get('source')!r}, expected {want!r}")
+        if regions and regions != model_ext_regions(report.get("ram") or []):
+            bad.append(f"extended regions {regions} are not the model's {model_ext_regions(report.get('ram') or [])}"
+                       " (xen_stubs Model::extended_regions)")
+        if want == "extended-region":
+            first = regions[0] if regions else {"start": 0, "size": 0}
+            last = (first["start"] + first["size"]) // PAGE - 1
+            if gfn != last:
+                bad.append(f"shared_info GFN {gfn:#x} is not the last page of the first extended region ({last:#x})")
+        elif gfn not in MAGIC_GFNS:
             bad.append(f"shared_info GFN {gfn:#x} is outside GUEST_MAGIC (0x39000..0x39fff)")
         if in_ram(gfn * PAGE, gfn * PAGE + PAGE):
             bad.append(f"shared_info GFN {gfn:#x} lies in RAM")
-        if si.get("source") != "fallback":
-            bad.append(f"shared_info source {si.get('source')!r}, expected 'fallback' (4.17 has no param)")
         if si.get("mapped") is not True or si.get("removed") is not True:
             bad.append(f"shared_info mapped={si.get('mapped')} removed={si.get('removed')}, expected both true")
         if report.get("findings"):
@@ -127,13 +158,17 @@ def judge(log_text, opts):
         report = handover.extract(log_text)
     except handover.HandoverError as e:
         return [str(e)], None
-    return check(report, xen=opts.xen, legacy=opts.legacy, banks=opts.banks, initrd=opts.initrd), report
+    return check(report, xen=opts.xen, legacy=opts.legacy, banks=opts.banks, initrd=opts.initrd,
+                 source=getattr(opts, "source", None)), report
 
 
 def self_test():
     """The checker catches each broken report, on logs split as Xen splits."""
-    good = {"verdict": "clean", "strategy": "magic", "xen": {"present": True, "version": "4.17"},
-            "shared_info": {"gfn": 0x39fff, "source": "fallback", "mapped": True, "removed": True},
+    good = {"verdict": "clean", "strategy": "magic",
+            "xen": {"present": True, "version": "4.17",
+                    "ext_regions": [{"start": 0x60000000, "size": 0xa0000000},
+                                    {"start": 0x200000000, "size": 0xfe00000000}]},
+            "shared_info": {"gfn": 0xfffff, "source": "extended-region", "mapped": True, "removed": True},
             "kernel": {"start": 0x40400000, "size": 0x1ab0000},
             "initrd": {"start": 0x49c0a1fc, "size": 987827},
             "dtb": {"start": 0x5fe00000, "size": 1361},
@@ -156,11 +191,12 @@ def self_test():
         obj[path[-1]] = value
         return r
 
-    opts = argparse.Namespace(xen=True, legacy=False, banks=1, initrd=True)
+    opts = argparse.Namespace(xen=True, legacy=False, banks=1, initrd=True, source=None)
     failures = 0
     bad_cases = {
         "gfn in RAM": variant(("shared_info", "gfn"), 0x5ffff),
-        "gfn below magic": variant(("shared_info", "gfn"), 0x38fff),
+        "gfn not the region's last page": variant(("shared_info", "gfn"), 0xffffe),
+        "fallback despite regions": variant(("shared_info", "source"), "fallback"),
         "not removed": variant(("shared_info", "removed"), False),
         "source param": variant(("shared_info", "source"), "param"),
         "verdict": variant(("verdict",), "unchecked"),
@@ -172,6 +208,10 @@ def self_test():
         "dtb misaligned": variant(("dtb", "start"), 0x5fe00004),
         "findings": variant(("findings",), ["no-ram-hole"]),
     }
+    bad_cases["regions not the model's"] = variant(("xen", "ext_regions"), [{"start": 0x60000000, "size": 0x9000000}])
+    over_ram = variant(("xen", "ext_regions"), [{"start": 0x5f000000, "size": 0x1000000}])
+    over_ram["shared_info"]["gfn"] = 0x5ffff  # the region's last page, in RAM
+    bad_cases["region's page in RAM"] = over_ram
     bad, _ = judge(xen_log(good), opts)
     if bad:
         print(f"self-test: the good report was rejected: {bad}")
@@ -191,7 +231,7 @@ def self_test():
     legacy = variant(("shared_info", "gfn"), 0x5ffff)
     legacy["shared_info"]["removed"] = False
     legacy["strategy"], legacy["verdict"] = "ram-legacy", "unchecked"
-    lopts = argparse.Namespace(xen=None, legacy=True, banks=None, initrd=False)
+    lopts = argparse.Namespace(xen=None, legacy=True, banks=None, initrd=False, source=None)
     if judge(xen_log(legacy), lopts)[0]:
         print(f"self-test: the legacy report was not recognised: {judge(xen_log(legacy), lopts)[0]}")
         failures += 1
@@ -249,6 +289,8 @@ def main():
     g.add_argument("--no-xen", dest="xen", action="store_false")
     ap.add_argument("--legacy", action="store_true")
     ap.add_argument("--banks", type=int)
+    ap.add_argument("--source", choices=("param", "extended-region", "fallback"),
+                    help="the shared_info source --xen expects (default: stock Xen's, see above)")
     ap.add_argument("--initrd", action="store_true")
     ap.add_argument("--log-only", metavar="LOG", help="judge an existing serial log, boot nothing")
     ap.add_argument("--missing-hint", default="", help="printed when the harness's --kernel file is missing")

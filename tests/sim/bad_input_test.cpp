@@ -230,7 +230,7 @@ std::vector<BadCase> cases() {
       {"SharedInfoParamInRam", "shared-info-gfn-in-ram",
        [] {
          SimOptions o = with_payload(small_kernel());
-         o.shared_info_param = true;
+         o.shared_info_param = model::SharedInfoParam::kOffered;
          // GUEST_MAGIC is GFN 0x39000..; 0x7000 + 0x2000 pages on is RAM GFN 0x42000.
          o.shared_info_magic_offset = 0x9000;
          return o;

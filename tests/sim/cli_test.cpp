@@ -14,7 +14,7 @@ std::string cli() { return quote(MB_SIM_CLI); }
 
 // Every option main.cpp accepts.
 const std::vector<std::string> kOptions = {"--payload",  "--ram-mib", "--domain",        "--bootargs",
-                                           "--shared-info-param",    "--strategy",      "--fit-config",
+                                           "--shared-info-param",    "--extended-regions", "--strategy",      "--fit-config",
                                            "--payload-align",        "--json",          "--quiet",
                                            "--help",     "-h"};
 
@@ -156,8 +156,13 @@ si = h["shared_info"]
 need(si["source"] == want_source, "source %r" % si["source"])
 need(isinstance(si["gfn"], int), "gfn type")
 if want_verdict == "clean":
-    need(0x39000 <= si["gfn"] <= 0x39fff, "gfn %#x outside GUEST_MAGIC" % si["gfn"])
-    need(si["gfn"] == (0x39fff if want_source == "fallback" else 0x39008), "gfn %#x" % si["gfn"])
+    regions = h["xen"]["ext_regions"]
+    if want_source == "extended-region":
+        need(regions and si["gfn"] == (regions[0]["start"] + regions[0]["size"]) // 4096 - 1, "gfn %#x" % si["gfn"])
+    else:
+        need(si["gfn"] == (0x39fff if want_source == "fallback" else 0x39008), "gfn %#x" % si["gfn"])
+    page = si["gfn"] * 4096
+    need(not any(b["start"] <= page < b["start"] + b["size"] for b in h["ram"]), "gfn %#x in RAM" % si["gfn"])
     need(si["removed"] is True, "removed")
     need(d["findings"] == [] and h["findings"] == [], "findings")
     need(all(v == "pass" for v in d["invariants"].values()) and len(d["invariants"]) == 6, "invariants")
@@ -197,14 +202,15 @@ TEST(SimCli, JsonIsValidAndComplete) {
   const std::string img = quote((rp.dir / "kernel.img").string());
   const std::string fit = quote((rp.dir / "kernel-gz.fit").string());
   const std::string ramdisk = std::to_string(rp.ramdisk().size());
-  EXPECT_EQ(json_check("--payload " + img, "0 clean fallback 1 0"), "ok\n");
+  EXPECT_EQ(json_check("--payload " + img, "0 clean extended-region 1 0"), "ok\n");
+  EXPECT_EQ(json_check("--payload " + img + " --extended-regions off", "0 clean fallback 1 0"), "ok\n");
   EXPECT_EQ(json_check("--payload " + img + " --shared-info-param on --domain xl --ram-mib 6144",
                        "0 clean param 2 0"),
             "ok\n");
-  EXPECT_EQ(json_check("--payload " + fit + " --fit-config conf-gz --ram-mib 4096", "0 clean fallback 2 " + ramdisk),
+  EXPECT_EQ(json_check("--payload " + fit + " --fit-config conf-gz --ram-mib 4096", "0 clean extended-region 2 " + ramdisk),
             "ok\n");
   // The checker proves itself: the same clean boot, a wrong expectation.
-  EXPECT_EQ(json_check("--payload " + img, "0 clean param 1 0"), "FAIL: source 'fallback'\n");
+  EXPECT_EQ(json_check("--payload " + img, "0 clean param 1 0"), "FAIL: source 'extended-region'\n");
 }
 
 TEST(SimCli, JsonForRamLegacyNamesTheFinding) {

@@ -33,35 +33,55 @@ const char* name_of(Payload p) {
   return "?";
 }
 
+// Which Xen: where shared_info's slot comes from follows from it.
+enum class Xen {
+  kStock,           // 4.17: no param, extended regions -> "extended-region"
+  kStockNoRegions,  // no param, no regions (Xen < 4.16) -> "fallback"
+  kPatched,         // our patch: the param names a GUEST_MAGIC page -> "param"
+  kPatchedZero,     // the param answers 0 (offers nothing) -> "extended-region"
+};
+
+const char* name_of(Xen x) {
+  switch (x) {
+    case Xen::kStock: return "Stock";
+    case Xen::kStockNoRegions: return "StockNoRegions";
+    case Xen::kPatched: return "Patched";
+    case Xen::kPatchedZero: return "PatchedZero";
+  }
+  return "?";
+}
+
 struct Case {
   model::DomainKind domain;
-  bool param;
+  Xen xen;
   uint64_t ram_mib;
   Payload payload;
 };
 
 void PrintTo(const Case& c, std::ostream* os) {
-  *os << (c.domain == model::DomainKind::kXl ? "xl" : "dom0less") << " param " << (c.param ? "on" : "off") << " "
+  *os << (c.domain == model::DomainKind::kXl ? "xl" : "dom0less") << " xen " << name_of(c.xen) << " "
       << c.ram_mib << " MiB " << name_of(c.payload);
 }
 
 std::string case_name(const ::testing::TestParamInfo<Case>& i) {
   const Case& c = i.param;
-  return std::string(c.domain == model::DomainKind::kXl ? "Xl" : "Dom0less") + (c.param ? "_ParamOn_" : "_ParamOff_") +
+  return std::string(c.domain == model::DomainKind::kXl ? "Xl_" : "Dom0less_") + name_of(c.xen) + "_" +
          std::to_string(c.ram_mib) + "MiB_" + name_of(c.payload);
 }
 
 std::vector<Case> all_cases() {
   std::vector<Case> v;
   for (auto d : {model::DomainKind::kDom0less, model::DomainKind::kXl})
-    for (bool param : {false, true})
+    for (Xen x : {Xen::kStock, Xen::kStockNoRegions, Xen::kPatched})
       for (uint64_t ram : {64, 1024, 4096, 6144})
         for (auto p : {Payload::kRawInPlace, Payload::kRawMoved, Payload::kGzip, Payload::kFitDefault,
                        Payload::kFitNamedGz})
-          v.push_back({d, param, ram, p});
-  // The gzip FIT's default configuration, in two corners of the matrix.
-  v.push_back({model::DomainKind::kDom0less, false, 1024, Payload::kFitGzDefault});
-  v.push_back({model::DomainKind::kXl, true, 6144, Payload::kFitGzDefault});
+          v.push_back({d, x, ram, p});
+  // The gzip FIT's default configuration, and a param of 0, in corners.
+  v.push_back({model::DomainKind::kDom0less, Xen::kStock, 1024, Payload::kFitGzDefault});
+  v.push_back({model::DomainKind::kXl, Xen::kPatched, 6144, Payload::kFitGzDefault});
+  v.push_back({model::DomainKind::kDom0less, Xen::kPatchedZero, 1024, Payload::kRawInPlace});
+  v.push_back({model::DomainKind::kXl, Xen::kPatchedZero, 4096, Payload::kGzip});
   return v;
 }
 
@@ -83,7 +103,10 @@ TEST_P(CleanBoot, HandsOverCleanWithThePayloadInPlace) {
 
   SimOptions o;
   o.domain = c.domain;
-  o.shared_info_param = c.param;
+  o.shared_info_param = c.xen == Xen::kPatched       ? model::SharedInfoParam::kOffered
+                        : c.xen == Xen::kPatchedZero ? model::SharedInfoParam::kZero
+                                                     : model::SharedInfoParam::kAbsent;
+  o.extended_regions = c.xen != Xen::kStockNoRegions;
   o.ram_mib = c.ram_mib;
   o.bootargs = "console=hvc0 sim-matrix";
   bool fit = c.payload == Payload::kFitDefault || c.payload == Payload::kFitNamedGz ||
@@ -123,19 +146,32 @@ TEST_P(CleanBoot, HandsOverCleanWithThePayloadInPlace) {
   EXPECT_TRUE(r.ring_errors.empty()) << r.ring_errors.front();
   EXPECT_EQ(r.pv_console, c.domain == model::DomainKind::kXl ? r.console : "");
 
-  // shared_info: mapped in GUEST_MAGIC while loading, removed before the jump.
+  // shared_info: mapped outside RAM while loading, removed before the jump:
+  // the param's GUEST_MAGIC page, else the last page of Xen's first extended
+  // region (the model's regions, as Xen computes them), else the fallback.
   const Gfn magic_first = xa::kMagic.base.gfn();
-  const Gfn expected = c.param ? magic_first + model::DomainConfig{}.shared_info_magic_offset
-                               : magic_first + (xa::kMagicPages - 1);
+  Gfn expected = magic_first + (xa::kMagicPages - 1);
+  const char* source = "fallback";
+  if (c.xen == Xen::kPatched) {
+    expected = magic_first + model::DomainConfig{}.shared_info_magic_offset;
+    source = "param";
+  } else if (c.xen != Xen::kStockNoRegions) {
+    model::DomainConfig cfg;
+    cfg.kind = c.domain;
+    cfg.ram_bytes = c.ram_mib << 20;
+    const std::vector<PhysRange> regions = model::Model(cfg).extended_regions();
+    ASSERT_FALSE(regions.empty());
+    expected = Gfn{(regions[0].end().value >> 12) - 1};
+    source = "extended-region";
+  }
   EXPECT_EQ(rep.xen.slot().gfn, expected);
-  EXPECT_GE(rep.xen.slot().gfn.value, 0x39000u);
-  EXPECT_LE(rep.xen.slot().gfn.value, 0x39fffu);
-  EXPECT_EQ(rep.xen.slot().source, c.param ? magic::SlotSource::kParam : magic::SlotSource::kFallback);
+  EXPECT_STREQ(magic::to_string(rep.xen.slot().source), source);
+  for (unsigned i = 0; i < at.ram.count; ++i) EXPECT_FALSE(at.ram.bank[i].overlaps(range_of_pages(expected, 1)));
   EXPECT_TRUE(rep.xen.mapped());
   EXPECT_TRUE(rep.xen.removed());
   EXPECT_FALSE(at.shared_info_mapped_at.has_value()) << "shared_info still mapped at the jump";
   const std::string si = "\"shared_info\":{\"gfn\":" + std::to_string(expected.value) + ",\"source\":\"" +
-                         (c.param ? "param" : "fallback") + "\",\"mapped\":true,\"removed\":true}";
+                         source + "\",\"mapped\":true,\"removed\":true}";
   EXPECT_NE(r.handover_json.find(si), std::string::npos) << si << "\nnot in\n" << r.handover_json;
   EXPECT_NE(r.handover_json.find("\"verdict\":\"clean\""), std::string::npos) << r.handover_json;
 

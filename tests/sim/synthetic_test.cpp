@@ -54,7 +54,7 @@ TEST(SyntheticImage, GzipWithTextOffset) {
   SimOptions o;
   o.payload = gzip_bytes(img, 9);
   o.domain = model::DomainKind::kXl;
-  o.shared_info_param = true;
+  o.shared_info_param = model::SharedInfoParam::kOffered;
   Booted b = boot(o, img.size());
   ASSERT_EQ(b.r.outcome, SimResult::Outcome::kClean) << describe(b.r);
   EXPECT_EQ((b.r.report.kernel.base.value - kTextOffset) % (2 * kMiB), 0u);

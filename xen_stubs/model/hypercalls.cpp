@@ -136,7 +136,7 @@ bool guest_may_read(const Impl& m, uint32_t index) {
     case HVM_PARAM_CONSOLE_EVTCHN:
       return true;
     case HVM_PARAM_SHARED_INFO_PFN:
-      return m.config.shared_info_param;  // our extension; Xen 4.17: -EINVAL
+      return m.config.shared_info_param != SharedInfoParam::kAbsent;  // our patch; Xen 4.17: -EINVAL
     default:
       return false;
   }

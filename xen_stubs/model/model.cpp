@@ -94,7 +94,7 @@ Model::Impl::Impl(const DomainConfig& c) : config(c) {
   } else {
     max_pages = ram_pages;  // dom0less: exactly the memory size
   }
-  if (config.shared_info_param)
+  if (config.shared_info_param == SharedInfoParam::kOffered)
     params[HVM_PARAM_SHARED_INFO_PFN] = Model::magic_gfn(config.shared_info_magic_offset).value;
 }
 
@@ -233,6 +233,30 @@ void Model::tick() {
 }
 
 boards::RamBanks Model::ram() const { return impl_->ram; }
+
+std::vector<PhysRange> Model::extended_regions() const {
+  std::vector<PhysRange> regions;
+  if (!impl_->config.extended_regions) return regions;
+  const uint64_t reach = uint64_t{1} << impl_->config.ipa_bits;
+  const PhysRange windows[] = {board::kRam0, board::kRam1};
+  const boards::RamBanks& ram = impl_->ram;
+  for (unsigned w = 0; w < 2; ++w) {
+    const uint64_t used = w < ram.count ? ram.bank[w].size : 0;
+    const uint64_t start = align_up(windows[w].base.value + used, uint64_t{2} << 20);
+    const uint64_t end = std::min(windows[w].end().value, reach);
+    if (end > start && end - start >= (uint64_t{64} << 20)) regions.push_back(PhysRange{GuestPhys{start}, end - start});
+  }
+  return regions;
+}
+
+const char* to_string(SharedInfoParam p) {
+  switch (p) {
+    case SharedInfoParam::kAbsent: return "absent";
+    case SharedInfoParam::kOffered: return "offered";
+    case SharedInfoParam::kZero: return "zero";
+  }
+  return "?";
+}
 
 std::optional<P2mEntry> Model::lookup(Gfn gfn) const {
   auto s = impl_->p2m.slot(gfn.value);

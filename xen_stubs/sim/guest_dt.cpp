@@ -3,6 +3,7 @@
 #include <libfdt.h>
 
 #include <cstdio>
+#include <span>
 #include <cstdlib>
 
 #include "boards/xen_arm64/board.h"
@@ -20,7 +21,7 @@ void must(int rc, const char* what) {
   }
 }
 
-void prop_cells64(void* fdt, const char* name, std::initializer_list<uint64_t> cells) {
+void prop_cells64(void* fdt, const char* name, std::span<const uint64_t> cells) {
   std::vector<fdt32_t> v;
   for (uint64_t c : cells) {
     v.push_back(cpu_to_fdt32(static_cast<uint32_t>(c >> 32)));
@@ -80,7 +81,9 @@ std::vector<uint8_t> build_guest_dt(const GuestDtSpec& s) {
     char xen[32];
     std::snprintf(xen, sizeof xen, "xen,xen-%u.%u", s.xen_major, s.xen_minor);
     prop_strings(fdt, "compatible", {xen, "xen,xen"});
-    prop_cells64(fdt, "reg", {xa::kGntTab.base.value, xa::kGntTab.size});
+    std::vector<uint64_t> reg = {xa::kGntTab.base.value, xa::kGntTab.size};
+    for (const PhysRange& r : s.ext_regions) reg.insert(reg.end(), {r.base.value, r.size});
+    prop_cells64(fdt, "reg", reg);
     // GIC PPI 31 = PPI number 15, level-low on all CPUs, as Xen writes it.
     fdt32_t irq[3] = {cpu_to_fdt32(1), cpu_to_fdt32(xa::kEvtchnPpi - 16), cpu_to_fdt32(0xf08)};
     must(fdt_property(fdt, "interrupts", irq, sizeof irq), "interrupts");
@@ -89,7 +92,8 @@ std::vector<uint8_t> build_guest_dt(const GuestDtSpec& s) {
 
   must(fdt_begin_node(fdt, "sbsa-uart@22000000"), "uart");
   prop_strings(fdt, "compatible", {"arm,sbsa-uart"});
-  prop_cells64(fdt, "reg", {xa::kVpl011.base.value, xa::kVpl011.size});
+  const uint64_t uart_reg[] = {xa::kVpl011.base.value, xa::kVpl011.size};
+  prop_cells64(fdt, "reg", uart_reg);
   must(fdt_end_node(fdt), "uart");
 
   must(fdt_end_node(fdt), "root");

@@ -15,6 +15,7 @@ struct GuestDtSpec {
   std::string bootargs;
   PhysRange initrd;             // the payload module, as linux,initrd-start/-end
   bool hypervisor = true;       // /hypervisor (xen,enhanced): Linux detects Xen by it
+  std::vector<PhysRange> ext_regions;  // /hypervisor reg after the grant table
   unsigned xen_major = 4, xen_minor = 17;
 };
 

@@ -35,9 +35,14 @@ options:
   --ram-mib N                guest RAM in MiB (default 1024; > 3072 uses RAM1)
   --domain dom0less|xl       how the domain is built (default dom0less)
   --bootargs STR             kernel command line given to the loader
-  --shared-info-param on|off model Xen with our HVM_PARAM_SHARED_INFO_PFN
-                             (default off: like Xen 4.17, the loader falls back
-                             to CONFIG_SHARED_INFO_MAGIC_OFFSET)
+  --shared-info-param on|off|zero
+                             model Xen with our HVM_PARAM_SHARED_INFO_PFN
+                             (on: the patched Xen's slot; zero: it offers
+                             none; default off: like Xen 4.17, -EINVAL)
+  --extended-regions on|off  /hypervisor reg with Xen's extended regions
+                             (default on, as Xen 4.17; the loader takes a page
+                             of the first when the param offers nothing, and
+                             CONFIG_SHARED_INFO_MAGIC_OFFSET without either)
   --strategy magic|ram-legacy
                              magic (default): shared_info in GUEST_MAGIC,
                              removed before the jump. ram-legacy: U-Boot's way,
@@ -196,7 +201,7 @@ int main(int argc, char** argv) {
     } else if (a == "--quiet") {
       quiet = true;
     } else if (a == "--payload" || a == "--ram-mib" || a == "--domain" || a == "--bootargs" ||
-               a == "--shared-info-param" || a == "--strategy" || a == "--fit-config" || a == "--payload-align") {
+               a == "--shared-info-param" || a == "--extended-regions" || a == "--strategy" || a == "--fit-config" || a == "--payload-align") {
       const char* v = value(a.c_str());
       if (!v) return usage_error("%s needs a value", a.c_str());
       uint64_t n = 0;
@@ -211,9 +216,14 @@ int main(int argc, char** argv) {
       } else if (a == "--bootargs") {
         o.bootargs_override = v;
       } else if (a == "--shared-info-param") {
-        if (!std::strcmp(v, "on")) o.shared_info_param = true;
-        else if (!std::strcmp(v, "off")) o.shared_info_param = false;
-        else return usage_error("--shared-info-param: '%s' is not on or off", v);
+        if (!std::strcmp(v, "on")) o.shared_info_param = mb::model::SharedInfoParam::kOffered;
+        else if (!std::strcmp(v, "off")) o.shared_info_param = mb::model::SharedInfoParam::kAbsent;
+        else if (!std::strcmp(v, "zero")) o.shared_info_param = mb::model::SharedInfoParam::kZero;
+        else return usage_error("--shared-info-param: '%s' is not on, off or zero", v);
+      } else if (a == "--extended-regions") {
+        if (!std::strcmp(v, "on")) o.extended_regions = true;
+        else if (!std::strcmp(v, "off")) o.extended_regions = false;
+        else return usage_error("--extended-regions: '%s' is not on or off", v);
       } else if (a == "--strategy") {
         if (!std::strcmp(v, "magic")) o.strategy = mb::loader::SharedInfoStrategy::kMagic;
         else if (!std::strcmp(v, "ram-legacy")) o.strategy = mb::loader::SharedInfoStrategy::kRamLegacy;

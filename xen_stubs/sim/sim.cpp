@@ -89,6 +89,7 @@ SimResult run_sim(const SimOptions& o, const SimInspector& inspect) {
   cfg.kind = o.domain;
   cfg.ram_bytes = o.ram_mib * kMiB;
   cfg.shared_info_param = o.shared_info_param;
+  cfg.extended_regions = o.extended_regions;
   cfg.shared_info_magic_offset = o.shared_info_magic_offset;
   model::Model m(cfg);
 
@@ -102,6 +103,7 @@ SimResult run_sim(const SimOptions& o, const SimInspector& inspect) {
   spec.memreserve = o.memreserve;
   spec.bootargs = o.bootargs;
   spec.hypervisor = o.hypervisor_node;
+  spec.ext_regions = m.extended_regions();
   // The DT's size does not depend on the initrd's value: place with a dummy.
   spec.initrd = PhysRange{GuestPhys{0x40000000}, 1};
   uint64_t dt_size = build_guest_dt(spec).size();

@@ -88,8 +88,14 @@ HandoverView base_view(const Model& m) {
 Res<HandoverView> correct(Model& m) {
   HandoverView h = base_view(m);
   PhysRange ram[2] = {h.ram.bank[0], h.ram.bank[1]};
-  auto slot = MB_TRY(magic::find_slot(m.hypercalls(), board::kMagic, board::kMagicSharedInfoDefault,
-                                      std::span<const PhysRange>(ram, h.ram.count)));
+  const std::vector<PhysRange> regions = m.extended_regions();
+  magic::SlotRules rules;
+  rules.magic = board::kMagic;
+  rules.fallback_offset = board::kMagicSharedInfoDefault;
+  rules.ram = std::span<const PhysRange>(ram, h.ram.count);
+  rules.grant_table = board::kGntTab;
+  rules.extended_regions = regions;
+  auto slot = MB_TRY(magic::find_slot(m.hypercalls(), rules));
   magic::SharedInfo si;
   MB_CHECK(si.map(m.hypercalls(), slot));
   auto wc = MB_TRY(si.wallclock(m.memory("loader")));

@@ -2,6 +2,7 @@
 
 #include "boards/xen_arm64/board.h"
 #include "magicboot/config.h"
+#include "magicboot/magic_pages/shared_info.h"
 #include "magicboot/loader/arch/arm64/layout.h"
 #include "magicboot/loader/arch/arm64/sysreg.h"
 
@@ -54,6 +55,10 @@ Res<void> FirmwarePlatform::bring_up() {
       MB_CHECK(mmu_.map(boards::xen_arm64::kMagic, MemType::kNormal));
       MB_CHECK(mmu_.map(dt_.xen.grant_table.empty() ? boards::xen_arm64::kGntTab : dt_.xen.grant_table,
                         MemType::kNormal));
+      // The page an extended region offers shared_info, should the loader
+      // take it (magic::find_slot): mapped now, like GUEST_MAGIC.
+      const Gfn offered = magic::extended_region_page(dt_.xen.extended_regions());
+      if (offered.value != 0) MB_CHECK(mmu_.map(range_of_pages(offered, 1), MemType::kNormal));
     }
   }
   MB_CHECK(around_guard(kDeviceWindow, [&](PhysRange r) { return mmu_.fill_device(r); }));

@@ -69,7 +69,7 @@ TEST(Params, SharedInfoParamOffIsEinvalLikeXen417) {
 
 TEST(Params, SharedInfoParamOnNamesTheReservedMagicSlot) {
   DomainConfig c = dom0less();
-  c.shared_info_param = true;
+  c.shared_info_param = SharedInfoParam::kOffered;
   c.shared_info_magic_offset = 8;
   Model m(c);
   auto r = xen::get_param(m.hypercalls(), HVM_PARAM_SHARED_INFO_PFN);

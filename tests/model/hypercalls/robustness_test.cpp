@@ -51,7 +51,7 @@ class Fuzzer {
 TEST(Robustness, ThousandsOfRandomHypercallsNeverCrash) {
   for (DomainKind kind : {DomainKind::kDom0less, DomainKind::kXl}) {
     DomainConfig c = kind == DomainKind::kXl ? xl() : dom0less();
-    c.shared_info_param = kind == DomainKind::kXl;
+    c.shared_info_param = kind == DomainKind::kXl ? SharedInfoParam::kOffered : SharedInfoParam::kAbsent;
     Model m(c);
     Fuzzer f(kind == DomainKind::kXl ? 2 : 1);
     unsigned ok = 0, errors = 0;

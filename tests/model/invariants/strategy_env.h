@@ -18,7 +18,7 @@ inline DomainConfig domain(DomainKind kind, uint64_t ram, bool param = false) {
   DomainConfig c;
   c.kind = kind;
   c.ram_bytes = ram;
-  c.shared_info_param = param;
+  c.shared_info_param = param ? SharedInfoParam::kOffered : SharedInfoParam::kAbsent;
   return c;
 }
 

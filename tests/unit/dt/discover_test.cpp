@@ -310,6 +310,31 @@ TEST(DiscoverTest, HypervisorVersions) {
   EXPECT_EQ(v419->xen.minor, 19u);
 }
 
+// /hypervisor reg: region 0 is the grant table, 1..N the extended regions
+// (as Xen 4.17 wrote them for a 512 MiB dom0less domU); more than the
+// arrays hold are counted, not kept, and not an error.
+TEST(DiscoverTest, HypervisorExtendedRegions) {
+  const std::string mem = R"(
+  memory@40000000 { device_type = "memory"; reg = <0x0 0x40000000 0x0 0x20000000>; };
+)";
+  auto dt = discover_blob(compile_dts(tree(mem + R"(hypervisor { compatible = "xen,xen-4.17", "xen,xen";
+    reg = <0x0 0x38000000 0x0 0x1000000  0x0 0x60000000 0x0 0xa0000000  0x2 0x0 0xfe 0x0>; };
+)")));
+  ASSERT_TRUE(dt.ok()) << detail(dt);
+  EXPECT_EQ(dt->xen.grant_table, R(0x38000000, 0x1000000));
+  ASSERT_EQ(dt->xen.extended_regions().size(), 2u);
+  EXPECT_EQ(dt->xen.extended_regions()[0], R(0x60000000, 0xa0000000));
+  EXPECT_EQ(dt->xen.extended_regions()[1], R(0x200000000, 0xfe00000000));
+  EXPECT_EQ(dt->xen.ext_regions_seen, 2u);
+
+  std::string many = "reg = <0x0 0x38000000 0x0 0x1000000";
+  for (int i = 0; i < 10; ++i) many += " 0x1 " + std::to_string(static_cast<unsigned>(i) << 28) + " 0x0 0x4000000";
+  auto lots = discover_blob(compile_dts(tree(mem + "hypervisor { compatible = \"xen,xen\"; " + many + ">; };\n")));
+  ASSERT_TRUE(lots.ok()) << detail(lots);
+  EXPECT_EQ(lots->xen.ext_region_count, DtXen::kMaxExtRegions);
+  EXPECT_EQ(lots->xen.ext_regions_seen, 10u);
+}
+
 TEST(DiscoverTest, MemoryErrors) {
   auto none = discover_blob(compile_dts(tree("chosen { };\n")));
   EXPECT_STREQ(none.error().check, "dt-memory");

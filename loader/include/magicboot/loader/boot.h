@@ -94,6 +94,7 @@ struct BootReport {
   PhysRange incoming_dt;
   PhysRange ram_banks[DiscoveredDt::kMaxBanks];
   size_t bank_count = 0;
+  DtXen hypervisor;  // /hypervisor as the DT gave it: grant table, extended regions
   PhysRange payload;
   PayloadKind payload_kind = PayloadKind::kImage;
   Compression kernel_compression = Compression::kNone;

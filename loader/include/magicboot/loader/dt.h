@@ -27,8 +27,17 @@ struct DtXen {
   unsigned major = 0;       // from "xen,xen-X.Y"; 0.0 when unversioned
   unsigned minor = 0;
   PhysRange grant_table;    // reg[0]; empty when the node has no reg
+  // reg[1..]: address space Xen leaves free for the guest's own mappings
+  // (the extended regions, Xen >= 4.16 for xl, 4.17 for dom0less). More
+  // than kMaxExtRegions are counted but not kept.
+  static constexpr size_t kMaxExtRegions = 8;
+  PhysRange ext_regions[kMaxExtRegions];
+  size_t ext_region_count = 0;  // kept
+  size_t ext_regions_seen = 0;  // in the DT
   bool has_evtchn = false;  // "interrupts" present and a GIC PPI/SPI
   uint32_t evtchn_intid = 0;  // the GIC INTID: PPI n is 16 + n, SPI n is 32 + n
+
+  std::span<const PhysRange> extended_regions() const { return {ext_regions, ext_region_count}; }
 };
 
 // The console the DT names in /chosen stdout-path.

@@ -12,9 +12,11 @@
 
 namespace mb::magic {
 
+// Where shared_info's GFN came from, in the order they are tried.
 enum class SlotSource : uint8_t {
-  kParam,     // HVM_PARAM_SHARED_INFO_PFN (our proposed extension)
-  kFallback,  // Xen answered -EINVAL (upstream 4.17): CONFIG_SHARED_INFO_MAGIC_OFFSET
+  kParam,           // HVM_PARAM_SHARED_INFO_PFN (our Xen patch; 0 = not offered)
+  kExtendedRegion,  // a page of the first extended region in /hypervisor reg (Xen >= 4.16/4.17)
+  kFallback,        // neither: CONFIG_SHARED_INFO_MAGIC_OFFSET pages into GUEST_MAGIC
 };
 const char* to_string(SlotSource s);
 
@@ -23,12 +25,34 @@ struct Slot {
   SlotSource source;
 };
 
-// Asks Xen for the shared_info GFN; on -EINVAL falls back to
-// `magic.base + fallback_offset` pages. Fails if the GFN lies outside
-// `magic` or inside any of `ram` (mapping there would replace a RAM page),
-// or if Xen answers anything but success or -EINVAL.
-Res<Slot> find_slot(Hypercalls& h, PhysRange magic, unsigned fallback_offset,
-                    std::span<const PhysRange> ram);
+// What the domain looks like, for choosing and judging a slot.
+struct SlotRules {
+  PhysRange magic;                              // GUEST_MAGIC
+  unsigned fallback_offset = 0;                 // pages into it
+  std::span<const PhysRange> ram;
+  PhysRange grant_table;                        // /hypervisor reg[0]
+  std::span<const PhysRange> extended_regions;  // /hypervisor reg[1..]
+  // Pages the toolstack populated: the first `toolstack_pages` of GUEST_MAGIC
+  // (xg_dom_arm.c's NR_MAGIC_PAGES) and the console and xenstore PFNs the
+  // params name (0: none).
+  unsigned toolstack_pages = 0;
+  uint64_t console_pfn = 0, store_pfn = 0;
+};
+
+// The page an extended region offers shared_info: the last whole page of
+// the first region that has one. Gfn{0} when there is none. A pure function
+// of the DT, so the firmware can map that page before the loader asks.
+Gfn extended_region_page(std::span<const PhysRange> regions);
+
+// Asks Xen for the shared_info GFN (the param; -EINVAL or 0: not offered),
+// else takes extended_region_page(), else GUEST_MAGIC + fallback_offset.
+// Whatever the source, a GFN is refused (kBadInput, naming the GFN, its
+// source and what it hit) when it lies in RAM ("shared-info-gfn-in-ram"), in
+// the grant-table region ("shared-info-gfn-in-grant-table"), on a page the
+// toolstack populated ("shared-info-gfn-on-toolstack-page"), or -- for the
+// param and the fallback -- outside GUEST_MAGIC ("shared-info-gfn-outside-
+// magic"). Any other answer to the param fails ("shared-info-param").
+Res<Slot> find_slot(Hypercalls& h, const SlotRules& rules);
 
 struct Wallclock {
   uint32_t version;  // odd while Xen updates it

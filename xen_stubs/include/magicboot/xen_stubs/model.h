@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "magicboot/addr.h"
+#include "boards/xen_arm64/board.h"
 #include "magicboot/boards/region.h"
 #include "magicboot/platform.h"
 
@@ -58,13 +59,25 @@ enum class DomainKind : uint8_t {
               // params point at them, max_pages has slack
 };
 
+// Our HVM_PARAM_SHARED_INFO_PFN, as a Xen may answer it.
+enum class SharedInfoParam : uint8_t {
+  kAbsent,   // stock Xen 4.17: the param is not guest-readable, -EINVAL
+  kOffered,  // the patched Xen: the GFN of the slot it reserved
+  kZero,     // a Xen that has the param but offers no slot: 0
+};
+const char* to_string(SharedInfoParam p);
+
 struct DomainConfig {
   DomainKind kind = DomainKind::kDom0less;
   uint64_t ram_bytes = uint64_t{1} << 30;
-  // Our proposed HVM_PARAM_SHARED_INFO_PFN. Off: -EINVAL, like Xen 4.17.
-  bool shared_info_param = false;
-  // The GUEST_MAGIC page offset Xen reserves for shared_info when the param is on.
+  SharedInfoParam shared_info_param = SharedInfoParam::kAbsent;
+  // The GUEST_MAGIC page offset Xen reserves for shared_info when offered.
   unsigned shared_info_magic_offset = 8;
+  // The extended regions in /hypervisor reg (Xen >= 4.17 dom0less, >= 4.16
+  // xl): the guest DT a test builds from this model carries them. Off: a
+  // Xen that gives none.
+  bool extended_regions = true;
+  unsigned ipa_bits = 40;  // the P2M's reach, which bounds the last region
   unsigned vcpus = 1;
   uint32_t xen_version = 0x40011;  // 4.17
   uint32_t grant_frames = 1;       // initial; max is 64
@@ -79,7 +92,7 @@ struct DomainConfig {
 // populates the four magic pages (console, xenstore, memaccess, vuart) and
 // binds one interdomain port to dom0 for xenstore, then one for the console.
 inline constexpr uint64_t kXlSlackPages = 256;
-inline constexpr unsigned kXlMagicPagesPopulated = 4;
+inline constexpr unsigned kXlMagicPagesPopulated = boards::xen_arm64::kToolstackMagicPages;
 inline constexpr uint32_t kXlStorePort = 1;
 inline constexpr uint32_t kXlConsolePort = 2;
 inline constexpr uint32_t kMaxGrantFrames = 64;
@@ -151,6 +164,11 @@ class Model {
 
   // --- introspection (validator, tests) -----------------------------------
   boards::RamBanks ram() const;                 // the RAM Xen gave the domain
+  // The extended regions Xen advertises (empty when config says none): per
+  // RAM window, from the end of the domain's RAM rounded up to 2 MiB to the
+  // window's end (or the P2M's reach), when that is at least 64 MiB -- Xen
+  // 4.17's find_domU_holes and libxl's finalise_ext_region alike.
+  std::vector<PhysRange> extended_regions() const;
   std::optional<P2mEntry> lookup(Gfn gfn) const;  // nullopt: unmapped or hole
   bool is_hole(Gfn gfn) const;                  // was RAM (or mapped), now empty
   // Every GFN whose entry is Xen-owned (shared_info, grant frames) or that

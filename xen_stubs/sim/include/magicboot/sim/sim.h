@@ -18,7 +18,8 @@ struct SimOptions {
   std::vector<uint8_t> payload;      // the ramdisk module's bytes
   uint64_t ram_mib = 1024;
   model::DomainKind domain = model::DomainKind::kDom0less;
-  bool shared_info_param = false;    // our proposed HVM param (off: Xen 4.17)
+  model::SharedInfoParam shared_info_param = model::SharedInfoParam::kAbsent;  // absent: Xen 4.17
+  bool extended_regions = true;      // /hypervisor reg carries Xen's extended regions
   loader::SharedInfoStrategy strategy = loader::SharedInfoStrategy::kMagic;
   std::string bootargs;              // /chosen bootargs in the guest DT
   std::string bootargs_override;     // given to the loader (wins over /chosen)
