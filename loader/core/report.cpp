@@ -70,6 +70,8 @@ void print_report(Console& c, const BootReport& r) {
       print(c, "  wallclock %lu.%09u s (wc_version %u)\n", x.wallclock.sec, x.wallclock.nsec, x.wallclock.version);
     for (const PhysRange& er : r.hypervisor.extended_regions())
       print(c, "  extended region [%#011lx, %#011lx) %s\n", er.base.value, er.end().value, human_size(er.size).text);
+    if (r.hypervisor.shared_info_gfn.value != 0)
+      print(c, "  /hypervisor xen,shared-info-gfn %#lx\n", r.hypervisor.shared_info_gfn.value);
     print(c, "  magic    console pfn %#lx evtchn %lu, xenstore pfn %#lx evtchn %lu\n", x.pfns.console_pfn,
           x.pfns.console_evtchn, x.pfns.store_pfn, x.pfns.store_evtchn);
   } else {
@@ -125,7 +127,7 @@ void print_handover_json(Console& c, const BootReport& r) {
   for (size_t i = 0; i < r.hypervisor.ext_region_count; ++i)
     print(c, "%s{\"start\":%lu,\"size\":%lu}", i ? "," : "", r.hypervisor.ext_regions[i].base.value,
           r.hypervisor.ext_regions[i].size);
-  print(c, "]},");
+  print(c, "],\"shared_info_gfn\":%lu},", r.hypervisor.shared_info_gfn.value);
   if (x.slot_found())
     print(c, "\"shared_info\":{\"gfn\":%lu,\"source\":\"%s\",\"mapped\":%s,\"removed\":%s},", x.slot().gfn.value,
           magic::to_string(x.slot().source), x.mapped() ? "true" : "false", x.removed() ? "true" : "false");

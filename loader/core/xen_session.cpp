@@ -33,6 +33,7 @@ Res<void> open_xen(Platform& p, const BootOptions& opts, const DiscoveredDt& dt,
   rules.ram = dt.ram();
   rules.grant_table = dt.xen.grant_table.empty() ? xa::kGntTab : dt.xen.grant_table;
   rules.extended_regions = dt.xen.extended_regions();
+  rules.dt_offer = dt.xen.shared_info_gfn;
   // A toolstack built the domain when it named its rings: then the first
   // magic pages are its own, whatever the params say of them.
   const bool toolstack = x.pfns.console_pfn != 0 || x.pfns.store_pfn != 0;

@@ -165,8 +165,16 @@ Res<void> discover_hypervisor(const void* fdt, DiscoveredDt& dt) {
     return {};
   }));
 
-  // GIC binding: <type number flags>, type 0 = SPI, 1 = PPI.
   int len = 0;
+  const auto* gfn = static_cast<const uint8_t*>(getprop(fdt, node, "xen,shared-info-gfn", &len));
+  if (gfn != nullptr) {
+    if (len != 8)
+      return MB_ERR(ErrorCode::kBadInput, "dt-hypervisor-shared-info",
+                    "/hypervisor xen,shared-info-gfn is %d bytes, not one 64-bit GFN (8)", len);
+    dt.xen.shared_info_gfn = Gfn{fdt::be64(gfn)};
+  }
+
+  // GIC binding: <type number flags>, type 0 = SPI, 1 = PPI.
   const auto* irq = static_cast<const uint8_t*>(getprop(fdt, node, "interrupts", &len));
   if (irq != nullptr && (len == 12 || len == 16)) {
     const uint32_t type = fdt::be32(irq);

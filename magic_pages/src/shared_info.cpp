@@ -7,6 +7,7 @@ namespace mb::magic {
 const char* to_string(SlotSource s) {
   switch (s) {
     case SlotSource::kParam: return "param";
+    case SlotSource::kDtProperty: return "dt-property";
     case SlotSource::kExtendedRegion: return "extended-region";
     case SlotSource::kFallback: return "fallback";
   }
@@ -25,10 +26,17 @@ namespace {
 
 Res<Slot> choose(Hypercalls& h, const SlotRules& rules) {
   auto param = xen::get_param(h, HVM_PARAM_SHARED_INFO_PFN);
-  if (param.ok() && *param != 0) return Slot{Gfn{*param}, SlotSource::kParam};
   if (!param.ok() && param.error() != xen::Errno::kEINVAL)
     return MB_ERR(ErrorCode::kHypercall, "shared-info-param", "HVMOP_get_param(SHARED_INFO_PFN=%u) -> %s",
                   unsigned{HVM_PARAM_SHARED_INFO_PFN}, xen::to_string(param.error()));
+  const Gfn offered_param{param.ok() ? *param : 0};
+  if (offered_param.value != 0 && rules.dt_offer.value != 0 && offered_param.value != rules.dt_offer.value)
+    return MB_ERR(ErrorCode::kBadInput, "shared-info-param-dt-mismatch",
+                  "Xen offers shared_info two GFNs: %#lx (HVM_PARAM_SHARED_INFO_PFN) and %#lx "
+                  "(/hypervisor xen,shared-info-gfn)",
+                  offered_param.value, rules.dt_offer.value);
+  if (offered_param.value != 0) return Slot{offered_param, SlotSource::kParam};
+  if (rules.dt_offer.value != 0) return Slot{rules.dt_offer, SlotSource::kDtProperty};
   const Gfn offered = extended_region_page(rules.extended_regions);
   if (offered.value != 0) return Slot{offered, SlotSource::kExtendedRegion};
   return Slot{rules.magic.base.gfn() + rules.fallback_offset, SlotSource::kFallback};

@@ -14,7 +14,7 @@ std::string cli() { return quote(MB_SIM_CLI); }
 
 // Every option main.cpp accepts.
 const std::vector<std::string> kOptions = {"--payload",  "--ram-mib", "--domain",        "--bootargs",
-                                           "--shared-info-param",    "--extended-regions", "--strategy",      "--fit-config",
+                                           "--shared-info-param",    "--extended-regions", "--shared-info-dt", "--strategy",      "--fit-config",
                                            "--payload-align",        "--json",          "--quiet",
                                            "--help",     "-h"};
 
@@ -130,7 +130,7 @@ TEST(SimCli, BadOptionValuesExitTwo) {
       {" --ram-mib lots", "--ram-mib: 'lots'"},       {" --ram-mib 8", "--ram-mib: '8'"},
       {" --domain hvm", "--domain: 'hvm'"},           {" --shared-info-param maybe", "--shared-info-param: 'maybe'"},
       {" --strategy uboot", "--strategy: 'uboot'"},   {" --payload-align 3000", "--payload-align: '3000'"},
-      {" --bootargs", "--bootargs needs a value"},
+      {" --bootargs", "--bootargs needs a value"},   {" --shared-info-dt yes", "--shared-info-dt: 'yes'"},
   };
   for (const auto& c : cases) {
     Command r = run(cli() + p + c.args, true);
@@ -160,7 +160,9 @@ if want_verdict == "clean":
     if want_source == "extended-region":
         need(regions and si["gfn"] == (regions[0]["start"] + regions[0]["size"]) // 4096 - 1, "gfn %#x" % si["gfn"])
     else:
-        need(si["gfn"] == (0x39fff if want_source == "fallback" else 0x39008), "gfn %#x" % si["gfn"])
+        need(si["gfn"] == 0x39fff, "gfn %#x" % si["gfn"])  # the Kconfig offset, and the patch's slot
+    dt_offer = h["xen"]["shared_info_gfn"]
+    need(dt_offer in (0, si["gfn"]) and (dt_offer == 0 or want_source == "param"), "dt offer %#x" % dt_offer)
     page = si["gfn"] * 4096
     need(not any(b["start"] <= page < b["start"] + b["size"] for b in h["ram"]), "gfn %#x in RAM" % si["gfn"])
     need(si["removed"] is True, "removed")
@@ -207,6 +209,7 @@ TEST(SimCli, JsonIsValidAndComplete) {
   EXPECT_EQ(json_check("--payload " + img + " --shared-info-param on --domain xl --ram-mib 6144",
                        "0 clean param 2 0"),
             "ok\n");
+  EXPECT_EQ(json_check("--payload " + img + " --shared-info-param on --shared-info-dt off", "0 clean param 1 0"), "ok\n");
   EXPECT_EQ(json_check("--payload " + fit + " --fit-config conf-gz --ram-mib 4096", "0 clean extended-region 2 " + ramdisk),
             "ok\n");
   // The checker proves itself: the same clean boot, a wrong expectation.

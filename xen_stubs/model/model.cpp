@@ -249,6 +249,12 @@ std::vector<PhysRange> Model::extended_regions() const {
   return regions;
 }
 
+std::optional<Gfn> Model::shared_info_dt_offer() const {
+  const DomainConfig& c = impl_->config;
+  if (c.shared_info_param != SharedInfoParam::kOffered || !c.shared_info_dt_property) return std::nullopt;
+  return magic_gfn(c.shared_info_magic_offset);
+}
+
 const char* to_string(SharedInfoParam p) {
   switch (p) {
     case SharedInfoParam::kAbsent: return "absent";

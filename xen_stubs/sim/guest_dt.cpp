@@ -84,6 +84,7 @@ std::vector<uint8_t> build_guest_dt(const GuestDtSpec& s) {
     std::vector<uint64_t> reg = {xa::kGntTab.base.value, xa::kGntTab.size};
     for (const PhysRange& r : s.ext_regions) reg.insert(reg.end(), {r.base.value, r.size});
     prop_cells64(fdt, "reg", reg);
+    if (s.shared_info_gfn) must(fdt_property_u64(fdt, "xen,shared-info-gfn", s.shared_info_gfn->value), "shared-info-gfn");
     // GIC PPI 31 = PPI number 15, level-low on all CPUs, as Xen writes it.
     fdt32_t irq[3] = {cpu_to_fdt32(1), cpu_to_fdt32(xa::kEvtchnPpi - 16), cpu_to_fdt32(0xf08)};
     must(fdt_property(fdt, "interrupts", irq, sizeof irq), "interrupts");

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@ struct GuestDtSpec {
   PhysRange initrd;             // the payload module, as linux,initrd-start/-end
   bool hypervisor = true;       // /hypervisor (xen,enhanced): Linux detects Xen by it
   std::vector<PhysRange> ext_regions;  // /hypervisor reg after the grant table
+  std::optional<Gfn> shared_info_gfn;  // /hypervisor xen,shared-info-gfn (the patched Xen)
   unsigned xen_major = 4, xen_minor = 17;
 };
 

@@ -43,6 +43,10 @@ options:
                              (default on, as Xen 4.17; the loader takes a page
                              of the first when the param offers nothing, and
                              CONFIG_SHARED_INFO_MAGIC_OFFSET without either)
+  --shared-info-dt on|off    with the param on, also write the offer into the
+                             guest DT (/hypervisor xen,shared-info-gfn) as
+                             the patched Xen does for dom0less (default on;
+                             off: an xl guest under a stock libxl)
   --strategy magic|ram-legacy
                              magic (default): shared_info in GUEST_MAGIC,
                              removed before the jump. ram-legacy: U-Boot's way,
@@ -201,7 +205,7 @@ int main(int argc, char** argv) {
     } else if (a == "--quiet") {
       quiet = true;
     } else if (a == "--payload" || a == "--ram-mib" || a == "--domain" || a == "--bootargs" ||
-               a == "--shared-info-param" || a == "--extended-regions" || a == "--strategy" || a == "--fit-config" || a == "--payload-align") {
+               a == "--shared-info-param" || a == "--extended-regions" || a == "--shared-info-dt" || a == "--strategy" || a == "--fit-config" || a == "--payload-align") {
       const char* v = value(a.c_str());
       if (!v) return usage_error("%s needs a value", a.c_str());
       uint64_t n = 0;
@@ -224,6 +228,10 @@ int main(int argc, char** argv) {
         if (!std::strcmp(v, "on")) o.extended_regions = true;
         else if (!std::strcmp(v, "off")) o.extended_regions = false;
         else return usage_error("--extended-regions: '%s' is not on or off", v);
+      } else if (a == "--shared-info-dt") {
+        if (!std::strcmp(v, "on")) o.shared_info_dt_property = true;
+        else if (!std::strcmp(v, "off")) o.shared_info_dt_property = false;
+        else return usage_error("--shared-info-dt: '%s' is not on or off", v);
       } else if (a == "--strategy") {
         if (!std::strcmp(v, "magic")) o.strategy = mb::loader::SharedInfoStrategy::kMagic;
         else if (!std::strcmp(v, "ram-legacy")) o.strategy = mb::loader::SharedInfoStrategy::kRamLegacy;

@@ -91,6 +91,7 @@ SimResult run_sim(const SimOptions& o, const SimInspector& inspect) {
   cfg.shared_info_param = o.shared_info_param;
   cfg.extended_regions = o.extended_regions;
   cfg.shared_info_magic_offset = o.shared_info_magic_offset;
+  cfg.shared_info_dt_property = o.shared_info_dt_property;
   model::Model m(cfg);
 
   std::vector<PhysRange> ram = o.ram_override;
@@ -104,6 +105,7 @@ SimResult run_sim(const SimOptions& o, const SimInspector& inspect) {
   spec.bootargs = o.bootargs;
   spec.hypervisor = o.hypervisor_node;
   spec.ext_regions = m.extended_regions();
+  spec.shared_info_gfn = m.shared_info_dt_offer();
   // The DT's size does not depend on the initrd's value: place with a dummy.
   spec.initrd = PhysRange{GuestPhys{0x40000000}, 1};
   uint64_t dt_size = build_guest_dt(spec).size();

@@ -44,6 +44,7 @@ struct Rules {
     rules.ram = ram;
     rules.grant_table = xa::kGntTab;
     rules.extended_regions = regions;
+    if (auto offer = m.shared_info_dt_offer()) rules.dt_offer = *offer;
     if (m.config().kind == DomainKind::kXl) {
       rules.toolstack_pages = xa::kToolstackMagicPages;
       rules.console_pfn = Model::magic_gfn(xa::kMagicConsole).value;
@@ -118,6 +119,54 @@ void expect_refused(const Res<Slot>& s, const char* check, const char* part) {
   EXPECT_EQ(s.error().code, ErrorCode::kBadInput);
   EXPECT_STREQ(s.error().check, check);
   EXPECT_NE(std::strstr(s.error().detail, part), nullptr) << s.error().detail;
+}
+
+// The patched Xen says it twice, param and DT: both must name the same page.
+TEST(FindSlot, TheParamAndTheDtPropertyAgree) {
+  DomainConfig c = domain(DomainKind::kDom0less, SharedInfoParam::kOffered, true);
+  c.shared_info_magic_offset = 0xff0;
+  Model m(c);
+  Rules r(m);
+  ASSERT_EQ(r.rules.dt_offer, Model::magic_gfn(0xff0));
+  auto s = find_slot(m.hypercalls(), r.rules);
+  ASSERT_TRUE(s.ok()) << s.error().detail;
+  EXPECT_EQ(s->source, SlotSource::kParam);
+  EXPECT_EQ(s->gfn, Model::magic_gfn(0xff0));
+
+  r.rules.dt_offer = Model::magic_gfn(0xff1);
+  expect_refused(find_slot(m.hypercalls(), r.rules), "shared-info-param-dt-mismatch",
+                 "two GFNs: 0x39ff0 (HVM_PARAM_SHARED_INFO_PFN) and 0x39ff1 (/hypervisor xen,shared-info-gfn)");
+}
+
+// A DT that names the slot when the param does not (a patched libxl on a
+// stock hypervisor): the DT is Xen's word too, and wins over the regions.
+TEST(FindSlot, TheDtPropertyAloneWinsOverRegions) {
+  Model m(domain(DomainKind::kXl, SharedInfoParam::kAbsent, true));
+  Rules r(m);
+  EXPECT_EQ(r.rules.dt_offer.value, 0u);
+  r.rules.dt_offer = Model::magic_gfn(0xff0);
+  auto s = find_slot(m.hypercalls(), r.rules);
+  ASSERT_TRUE(s.ok()) << s.error().detail;
+  EXPECT_EQ(s->source, SlotSource::kDtProperty);
+  EXPECT_STREQ(to_string(s->source), "dt-property");
+  EXPECT_EQ(s->gfn, Model::magic_gfn(0xff0));
+
+  r.rules.dt_offer = Gfn{0x40000};
+  expect_refused(find_slot(m.hypercalls(), r.rules), "shared-info-gfn-in-ram", "GFN 0x40000 (dt-property) lies in RAM");
+  r.rules.dt_offer = Gfn{0x3b000};
+  expect_refused(find_slot(m.hypercalls(), r.rules), "shared-info-gfn-outside-magic", "(dt-property) is outside GUEST_MAGIC");
+}
+
+// The model writes the DT copy only when the param is offered and its Xen
+// (or toolstack) writes it.
+TEST(FindSlot, TheModelsDtOffer) {
+  EXPECT_EQ(Model(domain(DomainKind::kDom0less, SharedInfoParam::kOffered, true)).shared_info_dt_offer(),
+            Model::magic_gfn(xa::kMagicPages - 1));
+  EXPECT_FALSE(Model(domain(DomainKind::kDom0less, SharedInfoParam::kAbsent, true)).shared_info_dt_offer());
+  EXPECT_FALSE(Model(domain(DomainKind::kDom0less, SharedInfoParam::kZero, true)).shared_info_dt_offer());
+  DomainConfig stock_libxl = domain(DomainKind::kXl, SharedInfoParam::kOffered, true);
+  stock_libxl.shared_info_dt_property = false;
+  EXPECT_FALSE(Model(stock_libxl).shared_info_dt_offer());
 }
 
 TEST(FindSlotRefuses, AParamInRam) {

@@ -335,6 +335,34 @@ TEST(DiscoverTest, HypervisorExtendedRegions) {
   EXPECT_EQ(lots->xen.ext_regions_seen, 10u);
 }
 
+// The patched Xen's copy of HVM_PARAM_SHARED_INFO_PFN: one 64-bit GFN.
+TEST(DiscoverTest, HypervisorSharedInfoGfn) {
+  const std::string mem = R"(
+  memory@40000000 { device_type = "memory"; reg = <0x0 0x40000000 0x0 0x20000000>; };
+)";
+  auto hyp = [&](const std::string& prop) {
+    return discover_blob(compile_dts(tree(mem + "hypervisor { compatible = \"xen,xen-4.17\", \"xen,xen\"; "
+                                               "reg = <0x0 0x38000000 0x0 0x1000000>; " + prop + " };\n")));
+  };
+  auto offered = hyp("xen,shared-info-gfn = <0x0 0x39fff>;");
+  ASSERT_TRUE(offered.ok()) << detail(offered);
+  EXPECT_EQ(offered->xen.shared_info_gfn.value, 0x39fffu);
+  auto high = hyp("xen,shared-info-gfn = <0x1 0x2>;");
+  ASSERT_TRUE(high.ok()) << detail(high);
+  EXPECT_EQ(high->xen.shared_info_gfn.value, 0x100000002u);
+  auto absent = hyp("");
+  ASSERT_TRUE(absent.ok()) << detail(absent);
+  EXPECT_EQ(absent->xen.shared_info_gfn.value, 0u);
+  for (const char* bad : {"xen,shared-info-gfn = <0x39fff>;", "xen,shared-info-gfn = <0x0 0x39fff 0x0>;",
+                          "xen,shared-info-gfn;"}) {
+    auto r = hyp(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_STREQ(r.error().check, "dt-hypervisor-shared-info") << bad;
+  }
+  EXPECT_EQ(detail(hyp("xen,shared-info-gfn = <0x39fff>;")),
+            "/hypervisor xen,shared-info-gfn is 4 bytes, not one 64-bit GFN (8)");
+}
+
 TEST(DiscoverTest, MemoryErrors) {
   auto none = discover_blob(compile_dts(tree("chosen { };\n")));
   EXPECT_STREQ(none.error().check, "dt-memory");

@@ -34,6 +34,9 @@ struct DtXen {
   PhysRange ext_regions[kMaxExtRegions];
   size_t ext_region_count = 0;  // kept
   size_t ext_regions_seen = 0;  // in the DT
+  // xen,shared-info-gfn (our Xen patch, xen/patches/): the GFN Xen reserved
+  // for shared_info, the DT's copy of HVM_PARAM_SHARED_INFO_PFN. 0: absent.
+  Gfn shared_info_gfn{};
   bool has_evtchn = false;  // "interrupts" present and a GIC PPI/SPI
   uint32_t evtchn_intid = 0;  // the GIC INTID: PPI n is 16 + n, SPI n is 32 + n
 
@@ -83,7 +86,8 @@ struct DiscoveredDt {
 //     GUEST_MAGIC region (boards/xen_arm64) or the grant table (kOverlap);
 //   - only one of linux,initrd-start/-end is present, a cell is not 4 or 8
 //     bytes, or end < start;
-//   - /hypervisor says "xen,xen-" with a version that is not "X.Y".
+//   - /hypervisor says "xen,xen-" with a version that is not "X.Y", or has a
+//     xen,shared-info-gfn that is not one 64-bit value (two cells).
 // A missing /chosen, bootargs, payload or stdout-path is not an error: the
 // core decides what it needs. reg of the stdout node is read as written, not
 // translated through the parents' "ranges" (on both boards the UART is a

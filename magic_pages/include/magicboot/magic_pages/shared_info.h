@@ -15,6 +15,7 @@ namespace mb::magic {
 // Where shared_info's GFN came from, in the order they are tried.
 enum class SlotSource : uint8_t {
   kParam,           // HVM_PARAM_SHARED_INFO_PFN (our Xen patch; 0 = not offered)
+  kDtProperty,      // /hypervisor xen,shared-info-gfn alone (the patch's DT copy of the param)
   kExtendedRegion,  // a page of the first extended region in /hypervisor reg (Xen >= 4.16/4.17)
   kFallback,        // neither: CONFIG_SHARED_INFO_MAGIC_OFFSET pages into GUEST_MAGIC
 };
@@ -32,6 +33,7 @@ struct SlotRules {
   std::span<const PhysRange> ram;
   PhysRange grant_table;                        // /hypervisor reg[0]
   std::span<const PhysRange> extended_regions;  // /hypervisor reg[1..]
+  Gfn dt_offer{};                               // /hypervisor xen,shared-info-gfn; 0: absent
   // Pages the toolstack populated: the first `toolstack_pages` of GUEST_MAGIC
   // (xg_dom_arm.c's NR_MAGIC_PAGES) and the console and xenstore PFNs the
   // params name (0: none).
@@ -45,13 +47,15 @@ struct SlotRules {
 Gfn extended_region_page(std::span<const PhysRange> regions);
 
 // Asks Xen for the shared_info GFN (the param; -EINVAL or 0: not offered),
-// else takes extended_region_page(), else GUEST_MAGIC + fallback_offset.
+// else takes the DT's xen,shared-info-gfn, else extended_region_page(), else
+// GUEST_MAGIC + fallback_offset. Xen offering two different GFNs (param and
+// DT) is refused ("shared-info-param-dt-mismatch"): neither can be trusted.
 // Whatever the source, a GFN is refused (kBadInput, naming the GFN, its
 // source and what it hit) when it lies in RAM ("shared-info-gfn-in-ram"), in
 // the grant-table region ("shared-info-gfn-in-grant-table"), on a page the
-// toolstack populated ("shared-info-gfn-on-toolstack-page"), or -- for the
-// param and the fallback -- outside GUEST_MAGIC ("shared-info-gfn-outside-
-// magic"). Any other answer to the param fails ("shared-info-param").
+// toolstack populated ("shared-info-gfn-on-toolstack-page"), or -- for
+// Xen's offer and the fallback -- outside GUEST_MAGIC ("shared-info-gfn-
+// outside-magic"). Any other answer to the param fails ("shared-info-param").
 Res<Slot> find_slot(Hypercalls& h, const SlotRules& rules);
 
 struct Wallclock {

@@ -71,8 +71,13 @@ struct DomainConfig {
   DomainKind kind = DomainKind::kDom0less;
   uint64_t ram_bytes = uint64_t{1} << 30;
   SharedInfoParam shared_info_param = SharedInfoParam::kAbsent;
-  // The GUEST_MAGIC page offset Xen reserves for shared_info when offered.
-  unsigned shared_info_magic_offset = 8;
+  // The GUEST_MAGIC page offset Xen reserves for shared_info when offered:
+  // the patch (xen/patches/) reserves the last page, GFN 0x39fff.
+  unsigned shared_info_magic_offset = boards::xen_arm64::kMagicPages - 1;
+  // The patch also writes the offer into the guest DT (/hypervisor
+  // xen,shared-info-gfn): Xen does for dom0less domains; for xl domains a
+  // stock libxl builds the DT and does not. Off: the param alone.
+  bool shared_info_dt_property = true;
   // The extended regions in /hypervisor reg (Xen >= 4.17 dom0less, >= 4.16
   // xl): the guest DT a test builds from this model carries them. Off: a
   // Xen that gives none.
@@ -169,6 +174,9 @@ class Model {
   // window's end (or the P2M's reach), when that is at least 64 MiB -- Xen
   // 4.17's find_domU_holes and libxl's finalise_ext_region alike.
   std::vector<PhysRange> extended_regions() const;
+  // What the guest DT's /hypervisor xen,shared-info-gfn says (nullopt: no
+  // such property): the param's GFN when offered and the DT carries it.
+  std::optional<Gfn> shared_info_dt_offer() const;
   std::optional<P2mEntry> lookup(Gfn gfn) const;  // nullopt: unmapped or hole
   bool is_hole(Gfn gfn) const;                  // was RAM (or mapped), now empty
   // Every GFN whose entry is Xen-owned (shared_info, grant frames) or that

@@ -39,6 +39,9 @@ struct SimOptions {
   // DomainConfig::shared_info_magic_offset: where the param (when on) says
   // shared_info goes, in pages from GUEST_MAGIC; large values land in RAM.
   unsigned shared_info_magic_offset = model::DomainConfig{}.shared_info_magic_offset;
+  // DomainConfig::shared_info_dt_property: with the param on, the guest DT
+  // carries the offer in /hypervisor xen,shared-info-gfn too.
+  bool shared_info_dt_property = model::DomainConfig{}.shared_info_dt_property;
 };
 
 struct SimResult;
