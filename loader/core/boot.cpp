@@ -16,6 +16,7 @@ class StageClock {
     uint64_t now = p_.cpu.counter();
     r_.stage_ticks[static_cast<unsigned>(s)] = now - last_;
     last_ = now;
+    if (s != Stage::kQuiesce) r_.step = static_cast<Stage>(static_cast<unsigned>(s) + 1);
   }
 
  private:

@@ -92,7 +92,7 @@ TEST(SimCli, CommandLineOverLinuxLimitIsRefused) {
   const std::string p = " --payload " + quote((d / "img").string());
   Command r = run(cli() + p + " --bootargs " + std::string(5000, 'x'), true);
   EXPECT_EQ(r.status, 2) << r.out;
-  EXPECT_NE(r.out.find("refused to boot: bad input: bootargs-length: 5000-byte kernel command line: arm64 Linux "
+  EXPECT_NE(r.out.find("refused to boot: bad input: step payload: bootargs-length: 5000-byte kernel command line: arm64 Linux "
                        "keeps 2047 (COMMAND_LINE_SIZE)"),
             std::string::npos)
       << r.out;

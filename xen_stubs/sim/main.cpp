@@ -132,8 +132,8 @@ std::string json_escape(const std::string& s) {
 void print_text(const SimResult& r, bool quiet) {
   if (!quiet) std::fputs(r.console.c_str(), stdout);
   if (!r.jumped) {
-    std::printf("magicboot-sim: the loader refused to boot: %s: %s: %s\n", mb::to_string(r.error.code),
-                r.error.check, r.error.detail);
+    std::printf("magicboot-sim: the loader refused to boot: %s: step %s: %s: %s\n", mb::to_string(r.error.code),
+                mb::loader::to_string(r.report.step), r.error.check, r.error.detail);
     std::printf("magicboot-sim: domain after the refusal: %s\n",
                 r.findings.empty() ? "nothing left mapped, no hole, nothing corrupted" : "FINDINGS:");
     for (const auto& f : r.findings) std::printf("  %s\n", mb::model::to_string(f).c_str());
@@ -159,8 +159,9 @@ void print_text(const SimResult& r, bool quiet) {
 void print_json(const SimResult& r) {
   std::printf("{\"exit\":%d,\"jumped\":%s,", r.exit_code(), r.jumped ? "true" : "false");
   if (!r.jumped)
-    std::printf("\"error\":{\"code\":\"%s\",\"check\":\"%s\",\"detail\":\"%s\"},", mb::to_string(r.error.code),
-                r.error.check, json_escape(r.error.detail).c_str());
+    std::printf("\"error\":{\"code\":\"%s\",\"step\":\"%s\",\"check\":\"%s\",\"detail\":\"%s\"},",
+                mb::to_string(r.error.code), mb::loader::to_string(r.report.step), r.error.check,
+                json_escape(r.error.detail).c_str());
   std::printf("\"handover\":%s,", r.handover_json.empty() ? "null" : r.handover_json.c_str());
   std::printf("\"invariants\":{");
   bool first = true;

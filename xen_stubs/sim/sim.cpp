@@ -129,15 +129,18 @@ SimResult run_sim(const SimOptions& o, const SimInspector& inspect) {
     return res;
   }
 
+  // From here every hypercall is the guest's: the firmware's bring-up (the
+  // console ring) and then the loader.
+  RecordingHypercalls hyp(m.hypercalls(), o.fault);
   CapturedConsole console;
   std::optional<pv::ConsoleRing> ring;
-  if (auto place = pv::find_console_ring(m.hypercalls(), xa::kMagic, ram); place.ok()) {
-    ring.emplace(m.hypercalls(), m.memory("loader"), *place);
+  if (auto place = pv::find_console_ring(hyp, xa::kMagic, ram); place.ok()) {
+    ring.emplace(hyp, m.memory("loader"), *place);
     console.ring = &*ring;
   }
   RecordingCpu cpu;
   StderrProgress progress;
-  Platform p{m.hypercalls(), m.memory("loader"), console, cpu, kLoaderLayout};
+  Platform p{hyp, m.memory("loader"), console, cpu, kLoaderLayout};
   // The firmware's arena size; each run its own, so run_sim is reentrant.
   std::vector<uint8_t> arena_buf(CONFIG_LOADER_HEAP_SIZE);
   Arena arena(arena_buf.data(), arena_buf.size());
@@ -158,6 +161,7 @@ SimResult run_sim(const SimOptions& o, const SimInspector& inspect) {
   res.pv_console = m.pv_console_output();
   res.ring_errors = m.ring_protocol_errors();
   res.handover_json = extract_json(console.text);
+  res.hypercalls = hyp.calls;
   res.faults_before_jump = m.faults().size();
   if (!booted.ok() || !cpu.jumped) {
     res.error = booted.ok() ? Error::make(ErrorCode::kInvariant, "no-jump", "the loader returned without jumping")

@@ -9,6 +9,7 @@
 
 #include "magicboot/loader/payload/progress.h"
 #include "magicboot/platform.h"
+#include "magicboot/sim/sim.h"
 
 namespace mb::sim {
 
@@ -22,6 +23,29 @@ class CapturedConsole final : public Console {
   }
   std::string text;
   Console* ring = nullptr;
+};
+
+// The guest's hypercalls: recorded, and answered by the model unless an
+// injected fault answers first.
+class RecordingHypercalls final : public Hypercalls {
+ public:
+  RecordingHypercalls(Hypercalls& model, const InjectedFault& fault) : model_(model), fault_(fault) {}
+  long call(unsigned op, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4) override {
+    const size_t index = calls.size();
+    bool inject = index == fault_.call;
+    if (!inject && fault_.persistent && fault_.call < index) {
+      const HypercallRecord& first = calls[fault_.call];
+      inject = first.op == op && first.cmd == a0;
+    }
+    const long result = inject ? fault_.result : model_.call(op, a0, a1, a2, a3, a4);
+    calls.push_back(HypercallRecord{op, a0, result, inject});
+    return result;
+  }
+  std::vector<HypercallRecord> calls;
+
+ private:
+  Hypercalls& model_;
+  InjectedFault fault_;
 };
 
 class RecordingCpu final : public Cpu {

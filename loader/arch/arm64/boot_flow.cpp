@@ -65,8 +65,8 @@ void run_boot_flow(FirmwarePlatform& fw, bool full_report) {
   auto booted = loader::boot(p, fw.dt(), arena, opts, report);
   // boot() returns only when it did not jump.
   if (!booted.ok())
-    print(fw.console(), "MAGICBOOT-ERROR %s: %s: %s\n", to_string(booted.error().code), booted.error().check,
-          booted.error().detail);
+    print(fw.console(), "MAGICBOOT-ERROR %s: step %s: %s: %s\n", to_string(booted.error().code),
+          to_string(report.step), booted.error().check, booted.error().detail);
   fw.faults().fatal("boot failed: not jumping");
 }
 

@@ -109,6 +109,9 @@ struct BootReport {
   bool has_bootargs = false;      // the kernel was given a command line
   char bootargs[kLinuxCommandLineSize] = {};  // that line (bootargs-length keeps it whole)
   uint64_t stage_ticks[kStageCount] = {};
+  // The step running when the boot stopped (an error names it); kQuiesce
+  // once every step has run.
+  Stage step = Stage::kDiscover;
   SelfFinding findings[4];
   unsigned finding_count = 0;
   bool self_check_skipped = false;  // kRamLegacy does not check (it would fail)

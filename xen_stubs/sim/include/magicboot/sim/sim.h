@@ -14,6 +14,27 @@
 
 namespace mb::sim {
 
+// One hypercall the guest made, as the sim saw it: `cmd` is the first
+// argument (the sub-op of memory_op, hvm_op, event_channel_op, ...).
+struct HypercallRecord {
+  unsigned op;
+  uint64_t cmd;
+  long result;    // what the guest got back
+  bool injected;  // the result is the fault's, not the model's
+};
+// "memory_op/add_to_physmap", "hvm_op/get_param", ...: for messages.
+std::string hypercall_name(unsigned op, uint64_t cmd);
+
+// Fault injection: the guest's `call`-th hypercall (0-based, counting from
+// the firmware's bring-up) answers `result` (a negative errno) without
+// reaching the model; with `persistent`, so does every later call of the
+// same op and sub-op (a Xen that keeps refusing).
+struct InjectedFault {
+  size_t call = SIZE_MAX;
+  long result = 0;
+  bool persistent = false;
+};
+
 struct SimOptions {
   std::vector<uint8_t> payload;      // the ramdisk module's bytes
   uint64_t ram_mib = 1024;
@@ -39,6 +60,7 @@ struct SimOptions {
   // DomainConfig::shared_info_magic_offset: where the param (when on) says
   // shared_info goes, in pages from GUEST_MAGIC; large values land in RAM.
   unsigned shared_info_magic_offset = model::DomainConfig{}.shared_info_magic_offset;
+  InjectedFault fault;               // none by default
   // DomainConfig::shared_info_dt_property: with the param on, the guest DT
   // carries the offer in /hypervisor xen,shared-info-gfn too.
   bool shared_info_dt_property = model::DomainConfig{}.shared_info_dt_property;
@@ -61,6 +83,7 @@ struct SimResult {
   std::string pv_console;
   std::vector<std::string> ring_errors;
   std::string handover_json;     // the MAGICBOOT-HANDOVER object (without the prefix)
+  std::vector<HypercallRecord> hypercalls;  // every call the guest made, in order
   loader::BootReport report;  // owns its strings: it outlives the model
   model::HandoverView view;
   std::vector<model::Finding> findings;
