@@ -310,6 +310,16 @@ def rows():
         R(o, ["--cache-dir", "{text}"], "--cache-dir", "a file, not a directory"),
         R(o, ["--cache-dir", "{missing}"], "--cache-dir", "path does not exist"),
     ]
+    # --- tools/build-xen ----------------------------------------------------
+    x = "tools/build-xen"
+    t += [
+        R(x, ["--frobnicate"], "--frobnicate", "unknown option"),
+        R(x, ["xen"], "xen", "stray word"),
+        R(x, ["--variant"], "--variant", "missing value"),
+        R(x, ["--variant", "patched"], "--variant", "choice not offered"),
+        R(x, ["--jobs", "many"], "--jobs", "not a number"),
+        R(x, ["--jobs", "0"], "--jobs", "number out of range"),
+    ]
     return t
 
 
@@ -384,7 +394,7 @@ def sandbox(tmp, source):
     os.makedirs(os.path.join(root, "tools", "qemu"))
     for s in ("test", "demo"):
         shutil.copy2(os.path.join(source, "tools", s), os.path.join(root, "tools", s))
-    for s in ("setup", "make-payload", "bench-boot", "build-dom0", "qemu/run"):
+    for s in ("setup", "make-payload", "bench-boot", "build-dom0", "build-xen", "qemu/run"):
         stub(os.path.join(root, "tools", s), f"tools/{s}")
     return root
 
@@ -405,6 +415,7 @@ def commands(a, sb):
         "tools/profile-boot": Command("tools/profile-boot", [py, tool("profile-boot")]),
         "tools/qemu/run": Command("tools/qemu/run", [py, tool("qemu/run")]),
         "tools/build-dom0": Command("tools/build-dom0", [py, tool("build-dom0")]),
+        "tools/build-xen": Command("tools/build-xen", [py, tool("build-xen")]),
     }
     for c in cmds.values():
         exe = c.argv[-1]
