@@ -30,11 +30,15 @@ uint64_t FrameTable::allocate(uint64_t count, PageType type, Owner owner) {
 }
 
 std::optional<P2mEntry> FrameTable::info(uint64_t mfn) const {
-  auto it = ranges_.upper_bound(mfn);
-  if (it == ranges_.begin()) return std::nullopt;
-  --it;
-  if (mfn - it->first >= it->second.count) return std::nullopt;
-  return P2mEntry{Mfn{mfn}, it->second.type, it->second.owner};
+  if (cached_ == nullptr || mfn < cached_first_ || mfn - cached_first_ >= cached_->count) {
+    auto it = ranges_.upper_bound(mfn);
+    if (it == ranges_.begin()) return std::nullopt;
+    --it;
+    if (mfn - it->first >= it->second.count) return std::nullopt;
+    cached_first_ = it->first;
+    cached_ = &it->second;
+  }
+  return P2mEntry{Mfn{mfn}, cached_->type, cached_->owner};
 }
 
 // --- the domain -------------------------------------------------------------

@@ -30,8 +30,11 @@ class FrameTable {
     PageType type;
     Owner owner;
   };
-  std::map<uint64_t, Range> ranges_;
+  std::map<uint64_t, Range> ranges_;  // only ever added to
   uint64_t next_ = kFirstMfn;
+  // The range info() found last (validators ask page by page).
+  mutable uint64_t cached_first_ = 0;
+  mutable const Range* cached_ = nullptr;
 };
 
 class ModelHypercalls final : public Hypercalls {

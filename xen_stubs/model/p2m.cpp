@@ -3,12 +3,16 @@
 namespace mb::model {
 
 std::optional<P2mSlot> P2m::slot(uint64_t gfn) const {
-  auto it = extents_.upper_bound(gfn);
-  if (it == extents_.begin()) return std::nullopt;
-  --it;
-  if (gfn - it->first >= it->second.count) return std::nullopt;
-  P2mSlot s = it->second.slot;
-  if (!s.hole) s.mfn += gfn - it->first;
+  if (cached_ == nullptr || gfn < cached_first_ || gfn - cached_first_ >= cached_->count) {
+    auto it = extents_.upper_bound(gfn);
+    if (it == extents_.begin()) return std::nullopt;
+    --it;
+    if (gfn - it->first >= it->second.count) return std::nullopt;
+    cached_first_ = it->first;
+    cached_ = &it->second;
+  }
+  P2mSlot s = cached_->slot;
+  if (!s.hole) s.mfn += gfn - cached_first_;
   return s;
 }
 
@@ -28,6 +32,7 @@ void P2m::split_at(uint64_t gfn) {
 
 void P2m::put(uint64_t gfn, uint64_t count, const P2mSlot& s) {
   if (count == 0) return;
+  cached_ = nullptr;
   split_at(gfn);
   split_at(gfn + count);
   extents_.erase(extents_.lower_bound(gfn), extents_.lower_bound(gfn + count));

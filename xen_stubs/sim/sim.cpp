@@ -129,6 +129,7 @@ SimResult run_sim(const SimOptions& o, const SimInspector& inspect) {
     return res;
   }
 
+  res.domain_built = true;
   // From here every hypercall is the guest's: the firmware's bring-up (the
   // console ring) and then the loader.
   RecordingHypercalls hyp(m.hypercalls(), o.fault);

@@ -75,6 +75,7 @@ using SimInspector = std::function<void(model::Model&, const SimResult&)>;
 struct SimResult {
   enum class Outcome { kClean, kViolation, kBadInput };
   Outcome outcome = Outcome::kBadInput;
+  bool domain_built = false;    // false: the layout asked for could not be built; the loader never ran
   bool jumped = false;
   Error error{};                 // when the loader refused to boot
   std::string console;           // everything the loader printed
