@@ -6,7 +6,8 @@
   check_boot.py --self-test
 
 The harness must pass (its markers seen, no fail pattern); then the handover
-JSON is reassembled from the serial log (tools/qemu/handover.py) and checked:
+JSON is reassembled from the serial log (tools/magicboot_tools/handover.py)
+and checked:
 
   always    kernel, DTB and (if any) initrd lie each inside one RAM bank and
             are pairwise disjoint; DTB 8-byte aligned, at most 2 MiB;
@@ -32,8 +33,8 @@ import tempfile
 
 HERE = os.path.dirname(os.path.realpath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(ROOT, "tools", "qemu"))
-import handover  # noqa: E402
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+from magicboot_tools import handover  # noqa: E402
 
 MAGIC_GFNS = range(0x39000, 0x3A000)  # GUEST_MAGIC_BASE 0x39000000, 16 MiB
 PAGE = 4096

@@ -7,8 +7,8 @@ pages against the toolstack's.
   check_xl.py --self-test
 
 The harness must pass (its markers seen, no fail pattern). Then, from the
-serial log (tools/qemu/handover.py undoes dom0's relay and Xen's lines that
-interrupt it):
+serial log (tools/magicboot_tools/handover.py undoes dom0's relay and Xen's
+lines that interrupt it):
 
   always       every `MAGICBOOT-XL {json}` line dom0 printed (one per guest
                boot, numbered 1, 2, ..., each boot a new domid): the console
@@ -34,10 +34,10 @@ import sys
 
 HERE = os.path.dirname(os.path.realpath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(ROOT, "tools", "qemu"))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
 sys.path.insert(0, HERE)
 import check_boot  # noqa: E402
-import handover  # noqa: E402
+from magicboot_tools import handover  # noqa: E402
 
 PAGE = 4096
 MAGIC = (0x39000000, 0x3A000000)            # GUEST_MAGIC (boards/xen_arm64/board.h kMagic)
