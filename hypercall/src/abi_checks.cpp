@@ -44,7 +44,12 @@ static_assert(offsetof(shared_info_t, wc_sec_hi) == 1084);
 static_assert(GUEST_GNTTAB_BASE == 0x38000000 && GUEST_GNTTAB_SIZE == 0x01000000);
 static_assert(GUEST_MAGIC_BASE == 0x39000000 && GUEST_MAGIC_SIZE == 0x01000000);
 static_assert(GUEST_RAM0_BASE == 0x40000000 && GUEST_RAM0_SIZE == 0xc0000000);
-static_assert(HVM_NR_PARAMS == 39 && HVM_PARAM_SHARED_INFO_PFN == 39);
+// The index the loader asks for is 39 against either header: stock 4.17
+// ends at 38 (HVM_NR_PARAMS 39), the patched headers define it as 39 and
+// count it (HVM_NR_PARAMS 40). tests/cli's abi_checks_patched_headers
+// compiles this file against the patched tree.
+static_assert(HVM_PARAM_SHARED_INFO_PFN == 39);
+static_assert(MB_XEN_HEADERS_PATCHED ? HVM_NR_PARAMS == HVM_PARAM_SHARED_INFO_PFN + 1 : HVM_NR_PARAMS == 39);
 
 // The PV console ring (io/console.h): the frontend writes out[] and out_prod,
 // the backend (xenconsoled) out_cons. Indices are free-running 32-bit counts.

@@ -59,6 +59,14 @@ void ConsoleRing::flush() {
   buffered_ = 0;
 }
 
+bool ConsoleRing::drained() {
+  uint32_t prod = 0, free = 0;
+  if (!room(prod, free)) return false;
+  if (free != kOutSize) return false;
+  stalled_ = false;
+  return true;
+}
+
 bool ConsoleRing::room(uint32_t& prod, uint32_t& free) {
   auto cons = mem_.load32(field(place_, offsetof(Ring, out_cons)));
   auto p = mem_.load32(field(place_, offsetof(Ring, out_prod)));

@@ -148,6 +148,9 @@ long hvm_op(Impl& m, uint64_t op, uint64_t arg) {
   if (!get(p, arg)) return EFAULT_;
   if (!m.is_self(p.domid)) return ESRCH_;
   if (op == HVMOP_get_param) {
+    // The monitor ring is the toolstack's alone (real Xen 4.17 on Arm says
+    // -EPERM to a domU; the conformance test found it).
+    if (p.index == HVM_PARAM_MONITOR_RING_PFN) return err(xen::Errno::kEPERM);
     if (!guest_may_read(m, p.index)) return EINVAL_;
     p.value = m.params[p.index];
     return put(arg, p) ? kOk : EFAULT_;
@@ -166,6 +169,9 @@ long hvm_op(Impl& m, uint64_t op, uint64_t arg) {
 long console_io(Impl& m, uint64_t cmd, uint64_t count64, uint64_t buf) {
   switch (cmd) {
     case CONSOLEIO_write: {
+      // Real Xen 4.17 lets a dom0less domU write (0) and refuses an xl
+      // guest (-EPERM; seen by the xl boots and check_conformance).
+      if (m.config.kind == DomainKind::kXl) return err(xen::Errno::kEPERM);
       size_t count = std::min<size_t>(static_cast<uint32_t>(count64), kConsoleMaxPerCall);
       char chunk[kConsoleChunk];
       for (size_t done = 0; done < count;) {
@@ -174,7 +180,7 @@ long console_io(Impl& m, uint64_t cmd, uint64_t count64, uint64_t buf) {
         if (m.console.size() < kConsoleKept) m.console.append(chunk, n);
         done += n;
       }
-      return kOk;  // real Xen answered 0 for a dom0less domU's write
+      return kOk;
     }
     case CONSOLEIO_read:
       return err(xen::Errno::kEPERM);  // only the hardware domain reads
@@ -212,6 +218,9 @@ long evtchn_op(Impl& m, uint64_t cmd, uint64_t arg) {
       evtchn_alloc_unbound_t a;
       if (!get(a, arg)) return EFAULT_;
       if (!m.is_self(a.dom)) return ESRCH_;
+      // A remote domain that does not exist (no dom0 under dom0less):
+      // -ESRCH, as real Xen answers (the conformance test).
+      if (!m.domain_exists(a.remote_dom)) return ESRCH_;
       size_t port = 1;
       while (port < m.ports.size() && m.ports[port].state != PortState::kFree) ++port;
       if (port == m.ports.size()) {

@@ -89,6 +89,11 @@ Model::Impl::Impl(const DomainConfig& c) : config(c) {
       ++tot_pages;
     }
     params[HVM_PARAM_CONSOLE_PFN] = Model::magic_gfn(board::kMagicConsole).value;
+    // libxl names the event channel interrupt as Xen's /hypervisor node
+    // does: a PPI (type 2 in bits 63:56), level-low (flag 2 in bits 15:8),
+    // PPI 31 (real Xen's answer under xl; dom0less leaves it 0).
+    params[HVM_PARAM_CALLBACK_IRQ] = (uint64_t{HVM_PARAM_CALLBACK_TYPE_PPI} << 56) |
+                                     (uint64_t{HVM_PARAM_CALLBACK_TYPE_PPI_FLAG_LOW_LEVEL} << 8) | board::kEvtchnPpi;
     params[HVM_PARAM_STORE_PFN] = Model::magic_gfn(board::kMagicXenstore).value;
     params[HVM_PARAM_CONSOLE_EVTCHN] = kXlConsolePort;
     params[HVM_PARAM_STORE_EVTCHN] = kXlStorePort;

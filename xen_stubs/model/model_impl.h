@@ -134,6 +134,9 @@ struct Model::Impl {
   static constexpr uint64_t kMaxGfn = uint64_t{1} << 28;  // 40-bit IPA
   static constexpr domid_t kDomid = 1;
   bool is_self(domid_t d) const { return d == DOMID_SELF || d == kDomid; }
+  // The domains there are: this one, and dom0 when a toolstack built it (the
+  // dom0less tests run Xen without a dom0).
+  bool domain_exists(domid_t d) const { return is_self(d) || (d == 0 && config.kind == DomainKind::kXl); }
 };
 
 }  // namespace mb::model

@@ -58,11 +58,11 @@ void describe(FirmwarePlatform& fw) {
     print(con, "initrd %#lx-%#lx\n", dt.payload.base.value, dt.payload.end().value);
 }
 
-// "magicboot.probe", "probe-fault", "probe-guard" and "probe-jump" select
-// the platform probe, in a test image.
+// "magicboot.probe", "probe-fault", "probe-guard", "probe-jump" and
+// "magicboot.conformance" select the platform probe, in a test image.
 bool wants_probe([[maybe_unused]] const loader::DiscoveredDt& dt) {
 #if defined(CONFIG_FIRMWARE_PROBE)
-  for (const char* word : {"magicboot.probe", "probe-fault", "probe-guard", "probe-jump"})
+  for (const char* word : {"magicboot.probe", "probe-fault", "probe-guard", "probe-jump", "magicboot.conformance"})
     if (cmdline_has(dt.bootargs, word)) return true;
 #endif
   return false;

@@ -3,8 +3,10 @@
 #include <cstring>
 
 #include "boards/xen_arm64/board.h"
+#include "magicboot/cmdline.h"
 #include "magicboot/config.h"
 #include "magicboot/format.h"
+#include "magicboot/hypercall/conformance.h"
 #include "magicboot/hypercall/xen.h"
 #include "magicboot/loader/boot_protocol.h"
 #include "magicboot/loader/arch/arm64/sysreg.h"
@@ -60,6 +62,54 @@ void jump_to_initrd(FirmwarePlatform& fw) {
   fw.cpu().jump(Handover{img.base, fw.dtb()});
 }
 
+// Under xl the guest runs before xenconsoled reads its ring, and a ring
+// that stays full drops lines: wait (up to 10 s) until the backend has read
+// what came before, then write.
+void wait_for_console(FirmwarePlatform& fw) {
+  const uint64_t start = fw.cpu().counter();
+  while (!fw.console().drained() && fw.cpu().counter() - start < 10 * fw.cpu().counter_hz())
+    (void)xen::sched_yield(fw.hypercalls());
+}
+
+void print_entry(void* ctx, const xen::ConformanceEntry& e) {
+  auto& fw = *static_cast<FirmwarePlatform*>(ctx);
+  wait_for_console(fw);
+  print(fw.console(), "MAGICBOOT-CONFORMANCE %u %s %#lx %ld %#lx\n", e.index, e.name, e.arg, e.rc, e.value);
+}
+
+// "magicboot.conformance": the fixed hypercall sequence, its answers printed
+// for tests/qemu/check_conformance.py to hold the model to. The pages it
+// spends: the GUEST_MAGIC pages below the last (no toolstack populates
+// them) and the last two pages of the first RAM bank, which must hold
+// nothing of ours or Xen's.
+bool run_conformance_probe(FirmwarePlatform& fw) {
+  Console& con = fw.console();
+  const loader::DiscoveredDt& dt = fw.dt();
+  const Gfn magic_end = boards::xen_arm64::kMagic.end().gfn();
+  const PhysRange bank = dt.ram()[0];
+  xen::ConformanceInputs in;
+  for (unsigned i = 0; i < 3; ++i) in.magic[i] = Gfn{magic_end.value - 2 - i};
+  in.ram[0] = Gfn{bank.end().gfn().value - 1};
+  in.ram[1] = Gfn{bank.end().gfn().value - 2};
+  in.bad_pointer = 0x100000000;  // no stage-1 mapping (the bare fault test reads it)
+  const PhysRange spent = range_of_pages(in.ram[1], 2);
+  const LoaderLayout loader = loader_layout();
+  for (PhysRange taken : {dt.blob, dt.payload, loader.image, loader.stack, loader.heap})
+    if (taken.overlaps(spent)) {
+      print(con, "MAGICBOOT-CONFORMANCE-ERROR RAM pages [%#lx, %#lx) are in use [%#lx, %#lx)\n", spent.base.value,
+            spent.end().value, taken.base.value, taken.end().value);
+      return false;
+    }
+  wait_for_console(fw);
+  print(con, "MAGICBOOT-CONFORMANCE-INPUTS magic %#lx %#lx %#lx ram %#lx %#lx ram_mib %lu\n", in.magic[0].value,
+        in.magic[1].value, in.magic[2].value, in.ram[0].value, in.ram[1].value, dt.ram_total() >> 20);
+  const unsigned n = xen::run_conformance(fw.hypercalls(), in, print_entry, &fw);
+  wait_for_console(fw);
+  print(con, "MAGICBOOT-CONFORMANCE-END %u entries\n", n);
+  wait_for_console(fw);
+  return true;
+}
+
 }  // namespace
 
 void run_xen_probe(FirmwarePlatform& fw) {
@@ -84,6 +134,8 @@ void run_xen_probe(FirmwarePlatform& fw) {
       print(con, "probe: reading unmapped 0x100000000 to test the fault report\n");
       (void)*reinterpret_cast<volatile uint32_t*>(uintptr_t{0x100000000});
     }
+  } else if (cmdline_has(dt.bootargs, "magicboot.conformance")) {
+    ok = run_conformance_probe(fw);
   } else {
     xen::HvcHypercalls& hyp = fw.hypercalls();
     auto ver = xen::xen_version(hyp);

@@ -164,6 +164,28 @@ TEST(ConsoleRing, NobodyReadingCostsABoundedWaitThenDropsAndCounts) {
   EXPECT_TRUE(m.ring_protocol_errors().empty());
 }
 
+// drained(): true only once the backend has read everything, and a stalled
+// ring that drained takes output again (the conformance probe waits on it).
+TEST(ConsoleRing, DrainedSaysWhenTheBackendHasReadEverything) {
+  Model m(xl(/*backend=*/false));
+  ConsoleRingPlace p = place_of(m);
+  ConsoleRing ring(m.hypercalls(), m.memory(), p, /*max_yields=*/5);
+  EXPECT_TRUE(ring.drained());
+  const std::string line(3000, 'b');  // more than the 2 KiB ring
+  ring.write(line.data(), line.size());
+  ring.write("\n", 1);
+  ASSERT_TRUE(ring.stalled()) << ring.bytes_published() << " published, " << ring.bytes_dropped() << " dropped";
+  EXPECT_FALSE(ring.drained());
+  uint32_t half = 1024;
+  ASSERT_TRUE(m.memory("xenconsoled").write(ring_field(p, offsetof(xencons_interface, out_cons)), &half, 4).ok());
+  EXPECT_FALSE(ring.drained());
+  EXPECT_TRUE(ring.stalled());
+  uint32_t all = index_of(m, p, offsetof(xencons_interface, out_prod));
+  ASSERT_TRUE(m.memory("xenconsoled").write(ring_field(p, offsetof(xencons_interface, out_cons)), &all, 4).ok());
+  EXPECT_TRUE(ring.drained());
+  EXPECT_FALSE(ring.stalled());
+}
+
 TEST(ConsoleRing, IndicesThatClaimMoreThanTheRingStopIt) {
   Model m(xl());
   ConsoleRingPlace p = place_of(m);

@@ -49,9 +49,13 @@
 #undef MB_XEN_ABI_HOST_X86_64
 #endif
 
-// Our proposed extension: the GFN in GUEST_MAGIC where the guest may map
-// shared_info, readable like the console and xenstore PFNs. Numbered after
-// upstream's last param; real Xen 4.17 answers -EINVAL for it.
-#ifndef HVM_PARAM_SHARED_INFO_PFN
+// Our proposed extension (xen/patches/): the GFN in GUEST_MAGIC where the
+// guest may map shared_info, readable like the console and xenstore PFNs.
+// Numbered after upstream's last param; stock Xen 4.17 answers -EINVAL for
+// it. Headers from a patched Xen define it (and move HVM_NR_PARAMS past it).
+#ifdef HVM_PARAM_SHARED_INFO_PFN
+#define MB_XEN_HEADERS_PATCHED 1
+#else
+#define MB_XEN_HEADERS_PATCHED 0
 #define HVM_PARAM_SHARED_INFO_PFN HVM_NR_PARAMS
 #endif

@@ -55,6 +55,11 @@ class ConsoleRing final : public Console {
   // before the jump).
   void flush();
 
+  // The backend has read everything published (out_cons == out_prod); a
+  // stalled ring that drained takes output again. For a writer that must
+  // not lose lines (the conformance probe): wait for this before writing.
+  bool drained();
+
   ConsoleRingPlace place() const { return place_; }
   // The backend did not make room within max_yields; output is dropped
   // until it does.

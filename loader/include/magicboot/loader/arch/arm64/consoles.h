@@ -61,6 +61,8 @@ class FirmwareConsole final : public Console {
   void write(const char* s, size_t len) override;
   // The PV ring's unfinished line, e.g. before the jump.
   void flush();
+  // The PV ring's backend has read everything (true without a ring).
+  bool drained() { return !ring_ || ring_->drained(); }
 
   bool any() const { return pl011_on_ || ring_ || io_on_; }
   // "pl011@0x22000000 + xen-pv ring pfn 0x39000 evtchn 2", or "none".
