@@ -50,6 +50,11 @@ static_assert(GUEST_RAM0_BASE == 0x40000000 && GUEST_RAM0_SIZE == 0xc0000000);
 // compiles this file against the patched tree.
 static_assert(HVM_PARAM_SHARED_INFO_PFN == 39);
 static_assert(MB_XEN_HEADERS_PATCHED ? HVM_NR_PARAMS == HVM_PARAM_SHARED_INFO_PFN + 1 : HVM_NR_PARAMS == 39);
+#ifdef GUEST_SHARED_INFO_BASE
+// The patch's slot is GUEST_MAGIC's last page, where the model puts it by
+// default (DomainConfig::shared_info_magic_offset).
+static_assert(GUEST_SHARED_INFO_BASE == GUEST_MAGIC_BASE + GUEST_MAGIC_SIZE - 0x1000 && GUEST_SHARED_INFO_SIZE == 0x1000);
+#endif
 
 // The PV console ring (io/console.h): the frontend writes out[] and out_prod,
 // the backend (xenconsoled) out_cons. Indices are free-running 32-bit counts.
