@@ -62,7 +62,7 @@ def model_ext_regions(ram):
     return out
 
 
-def check(report, xen=None, legacy=False, banks=None, initrd=False, source=None):
+def check(report, xen=None, legacy=False, banks=None, initrd=False, source=None, want_gfn=None):
     """A list of problems (empty: the report passes)."""
     bad = []
     ram = [rng(b) for b in report.get("ram", [])]
@@ -118,6 +118,12 @@ def check(report, xen=None, legacy=False, banks=None, initrd=False, source=None)
         want = source or ("extended-region" if regions else "fallback")
         if si.get("source") != want:
             bad.append(f"shared_info source {si.get('source')!r}, expected {want!r}")
+        if want_gfn is not None and gfn != want_gfn:
+            bad.append(f"shared_info GFN {gfn:#x}, expected Xen's {want_gfn:#x}")
+        dt_offer = xen_info.get("shared_info_gfn") or 0
+        if dt_offer and dt_offer != si.get("gfn"):
+            bad.append(f"the DT offers shared_info GFN {dt_offer:#x} (/hypervisor xen,shared-info-gfn), "
+                       f"magicboot used {si.get('gfn')!r}")
         if regions and regions != model_ext_regions(report.get("ram") or []):
             bad.append(f"extended regions {regions} are not the model's {model_ext_regions(report.get('ram') or [])}"
                        " (xen_stubs Model::extended_regions)")
@@ -160,7 +166,7 @@ def judge(log_text, opts):
     except handover.HandoverError as e:
         return [str(e)], None
     return check(report, xen=opts.xen, legacy=opts.legacy, banks=opts.banks, initrd=opts.initrd,
-                 source=getattr(opts, "source", None)), report
+                 source=getattr(opts, "source", None), want_gfn=getattr(opts, "gfn", None)), report
 
 
 def self_test():
@@ -208,6 +214,7 @@ def self_test():
                                                      {"start": 0x200000000, "size": 0x40000000}]),
         "dtb misaligned": variant(("dtb", "start"), 0x5fe00004),
         "findings": variant(("findings",), ["no-ram-hole"]),
+        "DT offer not used": variant(("xen", "shared_info_gfn"), 0x39fff),
     }
     bad_cases["regions not the model's"] = variant(("xen", "ext_regions"), [{"start": 0x60000000, "size": 0x9000000}])
     over_ram = variant(("xen", "ext_regions"), [{"start": 0x5f000000, "size": 0x1000000}])
@@ -249,7 +256,11 @@ def self_test():
     if not judge(xen_log(good), nopts)[0]:
         print("self-test: --no-xen accepted a report with Xen and shared_info mapped")
         failures += 1
-    print(f"self-test: {len(bad_cases) + 7} cases, {failures} failure(s)")
+    gopts = argparse.Namespace(xen=True, legacy=False, banks=1, initrd=True, source=None, gfn=0x39fff)
+    if not judge(xen_log(good), gopts)[0]:
+        print("self-test: --gfn 0x39fff accepted a report at GFN 0xfffff")
+        failures += 1
+    print(f"self-test: {len(bad_cases) + 8} cases, {failures} failure(s)")
     return 1 if failures else 0
 
 
@@ -290,9 +301,11 @@ def main():
     g.add_argument("--no-xen", dest="xen", action="store_false")
     ap.add_argument("--legacy", action="store_true")
     ap.add_argument("--banks", type=int)
-    ap.add_argument("--source", choices=("param", "extended-region", "fallback"),
+    ap.add_argument("--source", choices=("param", "dt-property", "extended-region", "fallback"),
                     help="the shared_info source --xen expects (default: stock Xen's, see above)")
     ap.add_argument("--initrd", action="store_true")
+    ap.add_argument("--gfn", type=lambda v: int(v, 0), metavar="GFN",
+                    help="the shared_info GFN --xen expects (Xen's slot, e.g. 0x39fff)")
     ap.add_argument("--log-only", metavar="LOG", help="judge an existing serial log, boot nothing")
     ap.add_argument("--missing-hint", default="", help="printed when the harness's --kernel file is missing")
     ap.add_argument("--self-test", action="store_true")

@@ -88,10 +88,11 @@ def check_values(xl, boot):
     return bad
 
 
-def check_pair(report, xl, boot, banks=None, initrd=False):
+def check_pair(report, xl, boot, banks=None, initrd=False, source=None, gfn=None):
     """Problems between magicboot's handover report and dom0's values."""
     tag = f"boot {boot}"
-    bad = [f"{tag}: handover: {b}" for b in check_boot.check(report, xen=True, banks=banks, initrd=initrd)]
+    bad = [f"{tag}: handover: {b}"
+           for b in check_boot.check(report, xen=True, banks=banks, initrd=initrd, source=source, want_gfn=gfn)]
     magic = report.get("magic") or {}
     for mine, theirs in PAIRS:
         if magic.get(mine) != xl.get(theirs):
@@ -131,7 +132,8 @@ def judge(log_text, opts):
             bad.append(f"{len(reports)} MAGICBOOT-HANDOVER relayed as [{opts.handover}] for "
                        f"{len(values)} boot(s)")
         for i, (xl, report) in enumerate(zip(values, reports)):
-            bad += check_pair(report, xl, i + 1, banks=opts.banks, initrd=opts.initrd)
+            bad += check_pair(report, xl, i + 1, banks=opts.banks, initrd=opts.initrd,
+                              source=getattr(opts, "source", None), gfn=getattr(opts, "gfn", None))
             pairs[i] = (xl, report)
     return bad, pairs
 
@@ -240,6 +242,9 @@ def main():
     ap.add_argument("--boots", type=int)
     ap.add_argument("--banks", type=int)
     ap.add_argument("--initrd", action="store_true")
+    ap.add_argument("--source", choices=("param", "dt-property", "extended-region", "fallback"),
+                    help="the shared_info source expected (default: stock Xen's, as check_boot.py)")
+    ap.add_argument("--gfn", type=lambda v: int(v, 0), metavar="GFN", help="the shared_info GFN expected")
     ap.add_argument("--log-only", metavar="LOG", help="judge an existing serial log, boot nothing")
     ap.add_argument("--self-test", action="store_true")
     opts = ap.parse_args(argv)
