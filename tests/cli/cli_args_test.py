@@ -137,6 +137,8 @@ def rows():
         R(m, ["--timeout"], "--timeout", "missing value"),
         R(m, ["--payload", "zip"], "--payload", "choice not offered"),
         R(m, ["--strategy", "uboot"], "--strategy", "choice not offered"),
+        R(m, ["--xen"], "--xen", "missing value"),
+        R(m, ["--xen", "4.18"], "--xen", "choice not offered"),
         R(m, ["--ram-mib", "lots"], "--ram-mib", "not a number"),
         R(m, ["--ram-mib", "0"], "--ram-mib", "number out of range"),
         R(m, ["--ram-mib", "99999999"], "--ram-mib", "number out of range"),
