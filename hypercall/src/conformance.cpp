@@ -76,9 +76,13 @@ unsigned run_conformance(Hypercalls& h, const ConformanceInputs& in, Conformance
   r.unit("set_param_callback_irq_bad_type", HVM_PARAM_CALLBACK_IRQ,
          set_param(h, HVM_PARAM_CALLBACK_IRQ, uint64_t{7} << 56));
 
-  // Event channels: a port's life, then a port that was never ours.
-  auto port = evtchn_alloc_unbound(h, 0);
-  r.add("evtchn_alloc_unbound", 0, r.rc(port), port.ok() ? *port : 0);
+  // Event channels: one for dom0 (there may be none), then a port's life
+  // on one to ourselves, then a port that was never ours.
+  auto to_dom0 = evtchn_alloc_unbound(h, 0);
+  r.add("evtchn_alloc_unbound", 0, r.rc(to_dom0), to_dom0.ok() ? *to_dom0 : 0);
+  if (to_dom0.ok()) r.unit("evtchn_close_dom0_port", 0, evtchn_close(h, *to_dom0));
+  auto port = evtchn_alloc_unbound(h, DOMID_SELF);
+  r.add("evtchn_alloc_unbound_self", DOMID_SELF, r.rc(port), port.ok() ? *port : 0);
   if (port.ok()) {
     auto st = evtchn_status(h, *port);
     r.add("evtchn_status_unbound", 0, r.rc(st), st.ok() ? st->status : 0);
