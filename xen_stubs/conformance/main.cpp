@@ -54,7 +54,7 @@ bool parse_gfns(const char* s, mb::Gfn* out, unsigned n) {
 }
 
 void print_entry(void*, const mb::xen::ConformanceEntry& e) {
-  std::printf("MAGICBOOT-CONFORMANCE %u %s %#lx %ld %#lx\n", e.index, e.name, e.arg, e.rc, e.value);
+  std::printf(MB_CONFORMANCE_LINE, e.index, e.name, e.arg, e.rc, e.value);
 }
 
 }  // namespace
@@ -102,6 +102,6 @@ int main(int argc, char** argv) {
     return usage_error("--domain, --ram-mib, --magic and --ram are all required");
   mb::model::Model m(config);
   const unsigned n = mb::xen::run_conformance(m.hypercalls(), in, print_entry, nullptr);
-  std::printf("MAGICBOOT-CONFORMANCE-END %u entries\n", n);
+  std::printf(MB_CONFORMANCE_END, n);
   return 0;
 }

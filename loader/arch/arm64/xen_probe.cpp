@@ -74,7 +74,7 @@ void wait_for_console(FirmwarePlatform& fw) {
 void print_entry(void* ctx, const xen::ConformanceEntry& e) {
   auto& fw = *static_cast<FirmwarePlatform*>(ctx);
   wait_for_console(fw);
-  print(fw.console(), "MAGICBOOT-CONFORMANCE %u %s %#lx %ld %#lx\n", e.index, e.name, e.arg, e.rc, e.value);
+  print(fw.console(), MB_CONFORMANCE_LINE, e.index, e.name, e.arg, e.rc, e.value);
 }
 
 // "magicboot.conformance": the fixed hypercall sequence, its answers printed
@@ -105,7 +105,7 @@ bool run_conformance_probe(FirmwarePlatform& fw) {
         in.magic[1].value, in.magic[2].value, in.ram[0].value, in.ram[1].value, dt.ram_total() >> 20);
   const unsigned n = xen::run_conformance(fw.hypercalls(), in, print_entry, &fw);
   wait_for_console(fw);
-  print(con, "MAGICBOOT-CONFORMANCE-END %u entries\n", n);
+  print(con, MB_CONFORMANCE_END, n);
   wait_for_console(fw);
   return true;
 }

@@ -40,6 +40,11 @@ struct ConformanceEntry {
 
 using ConformanceSink = void (*)(void* ctx, const ConformanceEntry& entry);
 
+// How both sides print an entry (index, name, arg, rc, value), for
+// tests/qemu/check_conformance.py to read.
+#define MB_CONFORMANCE_LINE "MAGICBOOT-CONFORMANCE %u %s %#lx %ld %#lx\n"
+#define MB_CONFORMANCE_END "MAGICBOOT-CONFORMANCE-END %u entries\n"
+
 // Params read: 0 .. this - 1, i.e. stock 4.17's HVM_NR_PARAMS (39) + 2, so
 // the patched index 39 and one past it are asked too.
 inline constexpr unsigned kConformanceParams = 41;
