@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "magicboot/bytes.h"
 #include "magicboot/loader/payload/hash.h"
 #include "magicboot/loader/payload/inflate.h"
 #include "inflate_tables.h"
@@ -17,10 +18,6 @@ constexpr uint8_t kFlagComment = 1u << 4;
 constexpr uint8_t kFlagReserved = 0xe0;
 constexpr uint8_t kMethodDeflate = 8;
 constexpr size_t kFixedHeaderSize = 10;
-
-uint32_t load_le32(const uint8_t* p) {
-  return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
-}
 
 // The documented arena bound holds (tables, alignment, window buffer).
 static_assert(sizeof(InflateTables) + 16 + kGunzipChunkBytes <= kGunzipArenaBytes);

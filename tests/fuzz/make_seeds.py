@@ -10,6 +10,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import zlib
 
 
 def image(text_offset=0, image_size=0x10000, flags=0b1010, body=b"", legacy=False):
@@ -23,12 +24,66 @@ def image(text_offset=0, image_size=0x10000, flags=0b1010, body=b"", legacy=Fals
     return hdr + body
 
 
+SECTOR = 512
+
+
+def gpt_disk(sectors):
+    """A disk of `sectors` 512-byte sectors: protective MBR, primary header
+    and 32 sectors of 128 entries, two partitions, the backup copy at the end
+    (UEFI 2.x, chapter 5)."""
+    disk = bytearray(sectors * SECTOR)
+    mbr = struct.pack("<B3sB3sII", 0, b"", 0xEE, b"", 1, min(sectors - 1, 0xFFFFFFFF))
+    disk[446:446 + 16] = mbr
+    disk[510:512] = b"\x55\xaa"
+    entries = bytearray(128 * 128)
+    linux = bytes.fromhex("af3dc60f83847247 8e793db47de4b984".replace(" ", ""))
+    first_usable, last_usable = 34, sectors - 34
+    for i, (first, last, name) in enumerate(((first_usable, first_usable + 3, "boot"),
+                                             (first_usable + 4, last_usable, "root"))):
+        entries[i * 128:(i + 1) * 128] = (linux + bytes([i + 1] * 16) + struct.pack("<QQQ", first, last, 0)
+                                          + name.encode("utf-16-le").ljust(72, b"\0"))
+    entries_crc = zlib.crc32(entries)
+
+    def header(my, alternate, entries_lba):
+        h = bytearray(struct.pack("<8sIIIIQQQQ16sQIII", b"EFI PART", 0x10000, 92, 0, 0, my, alternate,
+                                  first_usable, last_usable, bytes(range(16)), entries_lba, 128, 128, entries_crc))
+        h[16:20] = struct.pack("<I", zlib.crc32(h))
+        return bytes(h)
+
+    last = sectors - 1
+    disk[SECTOR:SECTOR + 92] = header(1, last, 2)
+    disk[2 * SECTOR:2 * SECTOR + len(entries)] = entries
+    disk[(last - 32) * SECTOR:(last - 32) * SECTOR + len(entries)] = entries
+    disk[last * SECTOR:last * SECTOR + 92] = header(last, 1, last - 32)
+    return bytes(disk)
+
+
+def mbr_disk(sectors):
+    """An MBR disk: one primary, an extended partition holding two logical
+    ones (each behind its EBR)."""
+    disk = bytearray(sectors * SECTOR)
+
+    def entry(boot, ptype, start, count):
+        return struct.pack("<B3sB3sII", boot, b"", ptype, b"", start, count)
+
+    def sign(lba):
+        disk[lba * SECTOR + 510:lba * SECTOR + 512] = b"\x55\xaa"
+
+    disk[446:446 + 32] = entry(0x80, 0x0C, 2, 8) + entry(0, 0x05, 16, 40)
+    sign(0)
+    disk[16 * SECTOR + 446:16 * SECTOR + 478] = entry(0, 0x83, 2, 8) + entry(0, 0x05, 16, 12)
+    sign(16)
+    disk[32 * SECTOR + 446:32 * SECTOR + 462] = entry(0, 0x83, 2, 8)
+    sign(32)
+    return bytes(disk)
+
+
 def main():
     src, out = (os.path.abspath(p) for p in sys.argv[1:3])
     dtc, mkimage, gzip = sys.argv[3:6]
     work = os.path.join(out, "work")
     shutil.rmtree(out, ignore_errors=True)
-    for d in ("dt", "fit", "image", "gzip", "ledger", "work"):
+    for d in ("dt", "fit", "image", "gzip", "ledger", "partitions", "work"):
         os.makedirs(os.path.join(out, d))
 
     def write(path, data):
@@ -90,6 +145,10 @@ def main():
 
     # The ledger program: a few bytes are enough to start from.
     write(os.path.join(out, "ledger", "ops"), bytes(range(0, 256, 3)))
+
+    # Small disks: a GPT (both copies), an MBR with two logical partitions.
+    write(os.path.join(out, "partitions", "gpt"), gpt_disk(96))
+    write(os.path.join(out, "partitions", "mbr"), mbr_disk(64))
     shutil.rmtree(work)
 
 
