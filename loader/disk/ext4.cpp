@@ -17,6 +17,9 @@ constexpr uint32_t kIncompat64Bit = 0x0080;
 constexpr uint32_t kInodeExtents = 0x80000;
 constexpr uint16_t kExtentMagic = 0xf30a;
 constexpr unsigned kMaxExtentDepth = 5;
+// A directory is scanned block by block: a corrupt size must not make that
+// scan endless. Boot directories are a few KiB; 16 MiB is far beyond any.
+constexpr uint64_t kMaxDirBytes = uint64_t{16} << 20;
 
 Failure bad(const char* check, const char* what, uint64_t a = 0, uint64_t b = 0) {
   return MB_ERR(ErrorCode::kBadInput, check, "%s (%#lx, %#lx)", what, a, b);
@@ -178,6 +181,9 @@ Res<size_t> Ext4::read(const Ext4Inode& n, uint64_t offset, uint8_t* out, size_t
 }
 
 Res<uint32_t> Ext4::find_in_dir(const Ext4Inode& dir, const char* name, size_t len) {
+  if (dir.size > kMaxDirBytes)
+    return MB_ERR(ErrorCode::kBadInput, "ext4-dir", "directory inode %u is %lu bytes: more than this reader scans (%lu)",
+                  dir.number, dir.size, kMaxDirBytes);
   alignas(8) uint8_t buf[kMaxBlockSize];
   const uint64_t blocks = (dir.size + block_size_ - 1) / block_size_;
   for (uint64_t b = 0; b < blocks; ++b) {

@@ -3,7 +3,7 @@
 the text sources in seeds/ with dtc, mkimage and gzip. Nothing binary is
 checked in: the seeds are made here, at build time.
 
-usage: make_seeds.py SEEDS_SRC_DIR OUTDIR DTC MKIMAGE GZIP
+usage: make_seeds.py SEEDS_SRC_DIR OUTDIR DTC MKIMAGE GZIP MKFS_EXT4
 """
 import os
 import shutil
@@ -80,10 +80,10 @@ def mbr_disk(sectors):
 
 def main():
     src, out = (os.path.abspath(p) for p in sys.argv[1:3])
-    dtc, mkimage, gzip = sys.argv[3:6]
+    dtc, mkimage, gzip, mkfs_ext4 = sys.argv[3:7]
     work = os.path.join(out, "work")
     shutil.rmtree(out, ignore_errors=True)
-    for d in ("dt", "fit", "image", "gzip", "ledger", "partitions", "work"):
+    for d in ("dt", "fit", "image", "gzip", "ledger", "partitions", "ext4", "work"):
         os.makedirs(os.path.join(out, d))
 
     def write(path, data):
@@ -149,6 +149,21 @@ def main():
     # Small disks: a GPT (both copies), an MBR with two logical partitions.
     write(os.path.join(out, "partitions", "gpt"), gpt_disk(96))
     write(os.path.join(out, "partitions", "mbr"), mbr_disk(64))
+
+    # Tiny ext4s (1 KiB and 4 KiB blocks, no journal) with what a boot looks
+    # up: a kernel, a relative and an absolute symlink, extlinux.conf.
+    tree = os.path.join(work, "ext4-root")
+    os.makedirs(os.path.join(tree, "boot", "extlinux"))
+    write(os.path.join(tree, "boot", "vmlinuz-1"), images["Image"] * 4)
+    write(os.path.join(tree, "boot", "extlinux", "extlinux.conf"),
+          b"default l\nlabel l\n  linux /boot/vmlinuz\n  append root=/dev/xvda2\n")
+    os.symlink("vmlinuz-1", os.path.join(tree, "boot", "vmlinuz"))
+    os.symlink("/boot/vmlinuz-1", os.path.join(tree, "vmlinuz"))
+    for name, block, size in (("1k", "1024", "128k"), ("4k", "4096", "256k")):
+        img = os.path.join(work, "ext4-" + name)
+        subprocess.run([mkfs_ext4, "-q", "-F", "-t", "ext4", "-b", block, "-N", "32", "-O", "^has_journal,^resize_inode",
+                        "-d", tree, img, size], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        write(os.path.join(out, "ext4", name), open(img, "rb").read())
     shutil.rmtree(work)
 
 

@@ -56,7 +56,8 @@ class Ext4 {
   // The inode at an absolute path ("/boot/vmlinuz"), following symlinks
   // on the way and, with `follow`, at the end. Errors: "ext4-not-found"
   // (naming the component), "ext4-not-dir", "ext4-symlink-loop",
-  // "ext4-path" (too long, not absolute), and the structural ones below.
+  // "ext4-path" (too long, not absolute), "ext4-dir" (a bad entry, or a
+  // directory over 16 MiB), and the structural ones below.
   Res<Ext4Inode> lookup(const char* path, bool follow = true);
 
   // Reads [offset, offset + len) of the file into buf, clipped to its size;
