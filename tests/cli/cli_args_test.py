@@ -28,7 +28,7 @@ As root, chmod 000 does not stop a read: the unreadable file is then a
 write-only sysfs attribute (open fails even for root); without one that row
 is skipped with the reason printed.
 
-usage: cli_args_test.py --source DIR --sim FILE --model-demo FILE [-k SUBSTRING] [-v]
+usage: cli_args_test.py --source DIR --sim FILE --model-demo FILE --conformance FILE [-k SUBSTRING] [-v]
 """
 import argparse
 import dataclasses
@@ -113,6 +113,20 @@ def rows():
           loader=True),
         R(s, ["--payload", "{image}", "--fit-config", "conf-1"], "fit-config-not-fit", "--fit-config, no FIT",
           loader=True),
+    ]
+    # --- magicboot-conformance ----------------------------------------------
+    c = "magicboot-conformance"
+    ok = ["--domain", "xl", "--ram-mib", "512", "--magic", "39ffe,39ffd,39ffc", "--ram", "5ffff,5fffe"]
+    t += [
+        R(c, ["--frobnicate"], "--frobnicate", "unknown option"),
+        R(c, ok + ["xl"], "xl", "stray word"),
+        R(c, ["--domain"], "--domain", "missing value"),
+        R(c, ok + ["--domain", "hvm"], "--domain", "choice not offered"),
+        R(c, ok + ["--ram-mib", "lots"], "--ram-mib", "not a number"),
+        R(c, ok + ["--ram-mib", "8"], "--ram-mib", "number out of range"),
+        R(c, ok + ["--magic", "39ffe"], "--magic", "too few values"),
+        R(c, ok + ["--ram", "5ffff,zz"], "--ram", "not a number"),
+        R(c, ok + ["--shared-info-param", "maybe"], "--shared-info-param", "choice not offered"),
     ]
     # --- magicboot-model-demo -----------------------------------------------
     d = "magicboot-model-demo"
@@ -409,6 +423,7 @@ def commands(a, sb):
     cmds = {
         "magicboot-sim": Command("magicboot-sim", [a.sim]),
         "magicboot-model-demo": Command("magicboot-model-demo", [a.model_demo]),
+        "magicboot-conformance": Command("magicboot-conformance", [a.conformance]),
         "tools/demo": Command("tools/demo", ["bash", os.path.join(sb, "tools", "demo")]),
         "tools/test": Command("tools/test", ["bash", os.path.join(sb, "tools", "test")]),
         "tools/setup": Command("tools/setup", ["bash", tool("setup")]),
@@ -496,10 +511,12 @@ def main():
     ap.add_argument("--source", required=True, help="the source tree")
     ap.add_argument("--sim", required=True, help="build/host/magicboot-sim")
     ap.add_argument("--model-demo", required=True, help="build/host/magicboot-model-demo")
+    ap.add_argument("--conformance", required=True, help="build/host/magicboot-conformance")
     ap.add_argument("-k", default="", help="only rows whose command line contains this")
     ap.add_argument("-v", action="store_true", help="print what each command said")
     a = ap.parse_args()
-    a.source, a.sim, a.model_demo = (os.path.abspath(x) for x in (a.source, a.sim, a.model_demo))
+    a.source, a.sim, a.model_demo, a.conformance = (os.path.abspath(x) for x in (a.source, a.sim, a.model_demo,
+                                                                                  a.conformance))
     t_start = time.monotonic()
 
     with tempfile.TemporaryDirectory(prefix="cli-args-") as tmp:
