@@ -3,7 +3,7 @@
 the text sources in seeds/ with dtc, mkimage and gzip. Nothing binary is
 checked in: the seeds are made here, at build time.
 
-usage: make_seeds.py SEEDS_SRC_DIR OUTDIR DTC MKIMAGE GZIP MKFS_EXT4
+usage: make_seeds.py SEEDS_SRC_DIR OUTDIR DTC MKIMAGE GZIP MKFS_EXT4 MKFS_VFAT MCOPY
 """
 import os
 import shutil
@@ -80,10 +80,10 @@ def mbr_disk(sectors):
 
 def main():
     src, out = (os.path.abspath(p) for p in sys.argv[1:3])
-    dtc, mkimage, gzip, mkfs_ext4 = sys.argv[3:7]
+    dtc, mkimage, gzip, mkfs_ext4, mkfs_vfat, mcopy = sys.argv[3:9]
     work = os.path.join(out, "work")
     shutil.rmtree(out, ignore_errors=True)
-    for d in ("dt", "fit", "image", "gzip", "ledger", "partitions", "ext4", "work"):
+    for d in ("dt", "fit", "image", "gzip", "ledger", "partitions", "ext4", "fat", "work"):
         os.makedirs(os.path.join(out, d))
 
     def write(path, data):
@@ -164,6 +164,17 @@ def main():
         subprocess.run([mkfs_ext4, "-q", "-F", "-t", "ext4", "-b", block, "-N", "32", "-O", "^has_journal,^resize_inode",
                         "-d", tree, img, size], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         write(os.path.join(out, "ext4", name), open(img, "rb").read())
+
+    # A FAT12 of 128 KiB: a long name in a directory, an 8.3 name, a kernel.
+    fat = os.path.join(work, "fat12")
+    subprocess.run([mkfs_vfat, "-C", "-F", "12", fat, "128"], check=True, stdout=subprocess.DEVNULL)
+    env = dict(os.environ, MTOOLS_SKIP_CHECK="1")
+    subprocess.run([mcopy, "-i", fat, "-s", os.path.join(tree, "boot"), "::/boot"], check=True, env=env)
+    write(os.path.join(work, "KERNEL.IMG"), images["Image"])
+    subprocess.run([mcopy, "-i", fat, os.path.join(work, "KERNEL.IMG"), "::/KERNEL.IMG"], check=True, env=env)
+    write(os.path.join(work, "long"), b"a file with a long name\n")
+    subprocess.run([mcopy, "-i", fat, os.path.join(work, "long"), "::/boot/a long name.txt"], check=True, env=env)
+    write(os.path.join(out, "fat", "fat12"), open(fat, "rb").read())
     shutil.rmtree(work)
 
 
