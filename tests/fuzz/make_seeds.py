@@ -83,7 +83,7 @@ def main():
     dtc, mkimage, gzip, mkfs_ext4, mkfs_vfat, mcopy = sys.argv[3:9]
     work = os.path.join(out, "work")
     shutil.rmtree(out, ignore_errors=True)
-    for d in ("dt", "fit", "image", "gzip", "ledger", "partitions", "ext4", "fat", "work"):
+    for d in ("dt", "fit", "image", "gzip", "ledger", "partitions", "ext4", "fat", "boot_config", "work"):
         os.makedirs(os.path.join(out, d))
 
     def write(path, data):
@@ -175,6 +175,15 @@ def main():
     write(os.path.join(work, "long"), b"a file with a long name\n")
     subprocess.run([mcopy, "-i", fat, os.path.join(work, "long"), "::/boot/a long name.txt"], check=True, env=env)
     write(os.path.join(out, "fat", "fat12"), open(fat, "rb").read())
+
+    # Boot configurations: the first byte picks extlinux (even) or BLS (odd).
+    write(os.path.join(out, "boot_config", "extlinux"),
+          b"\0default l0\nmenu title U-Boot menu\ntimeout 50\nlabel l0\n\tmenu label Debian\n"
+          b"\tlinux /boot/vmlinuz-6.1.0-13-arm64\n\tinitrd /boot/initrd.img\n\tfdtdir /usr/lib/x/\n"
+          b"\tappend root=/dev/xvda2 ro quiet\nlabel l0r\n\tlinux /boot/v\n\tmenu default\n")
+    write(os.path.join(out, "boot_config", "bls"),
+          b"\1title A\nversion 6.1.0-13\nsort-key debian\nmachine-id 0123\nlinux /v\ninitrd /i\noptions a\noptions b\n"
+          b"\0title B\nversion 6.1.0-12~rc1\nlinux /w\narchitecture aa64\n\0efi /x.efi\n")
     shutil.rmtree(work)
 
 
