@@ -18,7 +18,7 @@
 
 #include "magicboot/bytes.h"
 #include "magicboot/loader/disk/partitions.h"
-#include "magicboot/loader/payload/hash.h"
+#include "disk_test_support.h"
 
 namespace mb::loader {
 namespace {
@@ -52,18 +52,7 @@ const Disk& made() {
   return d;
 }
 
-std::string hex_sha256(const uint8_t* p, size_t n) {
-  Sha256 s;
-  s.update(p, n);
-  const Sha256Digest d = s.final();
-  std::string out;
-  char b[3];
-  for (uint8_t x : d) {
-    std::snprintf(b, sizeof b, "%02x", x);
-    out += b;
-  }
-  return out;
-}
+using test::sha256_hex;
 
 struct Mounted {
   MemoryBlockDevice disk;
@@ -80,7 +69,7 @@ std::string read_all(Ext4& fs, const char* path, Bytes* data = nullptr) {
   if (!got.ok()) return got.error().check;
   if (*got != buf.size()) return "short";
   if (data) *data = buf;
-  return hex_sha256(buf.data(), buf.size());
+  return sha256_hex(buf.data(), buf.size());
 }
 
 TEST(Ext4, ReadsEveryFileAsSha256sumSawIt) {

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "magicboot/bytes.h"
-#include "magicboot/loader/payload/hash.h"
+#include "disk_test_support.h"
 
 namespace mb::loader {
 namespace {
@@ -49,17 +49,7 @@ const Image& made(unsigned bits) {
   return cache.emplace(bits, std::move(img)).first->second;
 }
 
-std::string sha256_hex(const Bytes& b) {
-  Sha256 s;
-  s.update(b.data(), b.size());
-  std::string out;
-  char x[3];
-  for (uint8_t v : s.final()) {
-    std::snprintf(x, sizeof x, "%02x", v);
-    out += x;
-  }
-  return out;
-}
+std::string sha256_hex(const Bytes& b) { return test::sha256_hex(b.data(), b.size()); }
 
 std::string read_all(Fat& fs, const char* path) {
   auto f = fs.lookup(path);
