@@ -90,6 +90,8 @@ Res<void> run_steps(Platform& p, const DiscoveredDt& dt, Arena& arena, const Boo
             x.map_error.check, x.map_error.detail);
   }
 
+  MB_CHECK(steps::open_pv(p, opts, dt, r.ledger, arena, r.xen));
+
   const steps::Identified id = MB_TRY(steps::identify(p.mem, arena, opts, dt));
   clock.end(Stage::kPayload);
   print(c, "magicboot: payload: %s, kernel %s %s, text_offset %#lx, image_size %#lx%s\n",
@@ -113,6 +115,7 @@ Res<void> run_steps(Platform& p, const DiscoveredDt& dt, Arena& arena, const Boo
   // still there to copy.
   record_results(id, plan, loaded, dtb_size, steps::kernel_bootargs(opts, dt), r);
 
+  MB_CHECK(steps::close_pv(opts, r.ledger, r.xen));
   if (opts.strategy == SharedInfoStrategy::kMagic) MB_CHECK(steps::close_xen(p.hyp, r.xen));
   steps::check_handover(r);
   clock.end(Stage::kQuiesce);
@@ -144,7 +147,10 @@ uint64_t BootReport::ram_total() const {
 }
 
 Res<void> prepare(Platform& p, const DiscoveredDt& dt, Arena& arena, const BootOptions& opts, BootReport& r) {
+  r.pv_devices = opts.pv;
   auto result = run_steps(p, dt, arena, opts, r);
+  // Nothing a backend could still write into survives a failed boot either.
+  if (!result.ok()) (void)steps::close_pv(opts, r.ledger, r.xen);
   // A failed boot leaves nothing of Xen's open behind it (kRamLegacy keeps
   // U-Boot's behaviour in this too). A second failure to remove is not
   // reported over the first error; the session still says "mapped".

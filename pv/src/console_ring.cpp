@@ -11,28 +11,13 @@ using Ring = xencons_interface;
 constexpr uint32_t kOutSize = sizeof(Ring::out);
 static_assert((kOutSize & (kOutSize - 1)) == 0, "the ring index masks with size - 1");
 
-GuestPhys field(ConsoleRingPlace p, size_t offset) { return GuestPhys{p.gfn.value * kPageSize + offset}; }
 
 }  // namespace
 
 Res<ConsoleRingPlace> find_console_ring(Hypercalls& h, PhysRange magic, std::span<const PhysRange> ram) {
-  auto pfn = xen::get_param(h, HVM_PARAM_CONSOLE_PFN);
-  auto port = xen::get_param(h, HVM_PARAM_CONSOLE_EVTCHN);
-  if (!pfn.ok() || !port.ok() || *pfn == 0 || *port == 0)
-    return MB_ERR(ErrorCode::kUnsupported, "console-ring-none",
-                  "no PV console: HVM_PARAM_CONSOLE_PFN %#lx, CONSOLE_EVTCHN %lu",
-                  pfn.ok() ? *pfn : uint64_t{0}, port.ok() ? *port : uint64_t{0});
-  PhysRange page = range_of_pages(Gfn{*pfn}, 1);
-  bool in_ram = false;
-  for (const PhysRange& bank : ram) in_ram = in_ram || bank.overlaps(page);
-  if (!magic.contains(page) || in_ram)
-    return MB_ERR(ErrorCode::kBadInput, "console-ring-placement",
-                  "console ring PFN %#lx is %s: not written", *pfn,
-                  in_ram ? "in RAM" : "outside GUEST_MAGIC");
-  if (*port > UINT32_MAX)
-    return MB_ERR(ErrorCode::kBadInput, "console-ring-placement", "console event channel %lu is not a port",
-                  *port);
-  return ConsoleRingPlace{Gfn{*pfn}, static_cast<uint32_t>(*port)};
+  static constexpr RingParams kConsole{HVM_PARAM_CONSOLE_PFN, HVM_PARAM_CONSOLE_EVTCHN, "PV console",
+                                       "console-ring-none", "console-ring-placement"};
+  return find_ring(h, kConsole, magic, ram);
 }
 
 void ConsoleRing::write(const char* s, size_t len) {
@@ -68,8 +53,8 @@ bool ConsoleRing::drained() {
 }
 
 bool ConsoleRing::room(uint32_t& prod, uint32_t& free) {
-  auto cons = mem_.load32(field(place_, offsetof(Ring, out_cons)));
-  auto p = mem_.load32(field(place_, offsetof(Ring, out_prod)));
+  auto cons = mem_.load32(ring_field(place_, offsetof(Ring, out_cons)));
+  auto p = mem_.load32(ring_field(place_, offsetof(Ring, out_prod)));
   if (!cons.ok() || !p.ok()) return false;
   // The indices before the slots: what the backend consumed is read before
   // we overwrite it.
@@ -102,11 +87,11 @@ void ConsoleRing::publish(const char* s, size_t len) {
     uint32_t n = len < free ? static_cast<uint32_t>(len) : free;
     uint32_t at = prod & (kOutSize - 1);
     uint32_t first = n < kOutSize - at ? n : kOutSize - at;
-    bool ok = mem_.write(field(place_, offsetof(Ring, out) + at), s, first).ok() &&
-              mem_.write(field(place_, offsetof(Ring, out)), s + first, n - first).ok();
+    bool ok = mem_.write(ring_field(place_, offsetof(Ring, out) + at), s, first).ok() &&
+              mem_.write(ring_field(place_, offsetof(Ring, out)), s + first, n - first).ok();
     // The text before the index that publishes it.
     mem_.barrier();
-    if (!ok || !mem_.store32(field(place_, offsetof(Ring, out_prod)), prod + n).ok()) {
+    if (!ok || !mem_.store32(ring_field(place_, offsetof(Ring, out_prod)), prod + n).ok()) {
       broken_ = true;
       break;
     }

@@ -55,6 +55,7 @@ class RecordingCpu final : public Cpu {
                                      std::chrono::steady_clock::now().time_since_epoch())
                                      .count());
   }
+  uint64_t counter_hz() const override { return 1'000'000'000; }
   void clean_to_poc(PhysRange range) override { cleaned.push_back(range); }
   void jump(const Handover& h) override {
     handover = h;

@@ -63,6 +63,16 @@ class GuestMemory {
     return v;
   }
   virtual Res<void> store32(GuestPhys at, uint32_t v) { return write(at, &v, sizeof v); }
+  // Atomically: if the word at `at` is `expected`, make it `desired`.
+  // Returns the word found (== expected: it was swapped). A grant entry's
+  // flags are ended this way so a backend that sets GTF_reading between
+  // our look and our write is not overwritten. By default (no other agent
+  // runs in between) a load and a store.
+  virtual Res<uint32_t> compare_exchange32(GuestPhys at, uint32_t expected, uint32_t desired) {
+    const uint32_t found = MB_TRY(load32(at));
+    if (found == expected) MB_CHECK(store32(at, desired));
+    return found;
+  }
   virtual void barrier() {}
 
  protected:
@@ -88,6 +98,8 @@ class Cpu {
  public:
   // A monotonic count for stage timing (firmware: CNTVCT_EL0).
   virtual uint64_t counter() = 0;
+  // counter()'s ticks per second (firmware: CNTFRQ_EL0), for bounded waits.
+  virtual uint64_t counter_hz() const = 0;
   // Clean the range to the point of coherency before the jump.
   virtual void clean_to_poc(PhysRange range) = 0;
   // Firmware: caches and MMU off, then branch; never returns.

@@ -53,6 +53,28 @@ Res<void> IdentityMemory::store32(GuestPhys at, uint32_t v) {
   return {};
 }
 
+// An exclusive load/store pair, not LSE's CAS: Armv8.0 cores have no CAS,
+// and the compiler's outline-atomics helper needs the C runtime's HWCAP
+// probe, which a firmware does not have.
+Res<uint32_t> IdentityMemory::compare_exchange32(GuestPhys at, uint32_t expected, uint32_t desired) {
+  auto* p = static_cast<volatile uint32_t*>(ptr(at));
+  uint32_t found;
+  uint32_t failed;
+  asm volatile(
+      "1: ldaxr %w0, [%2]\n"
+      "   cmp %w0, %w3\n"
+      "   b.ne 2f\n"
+      "   stlxr %w1, %w4, [%2]\n"
+      "   cbnz %w1, 1b\n"
+      "   b 3f\n"
+      "2: clrex\n"
+      "3:\n"
+      : "=&r"(found), "=&r"(failed)
+      : "r"(p), "r"(expected), "r"(desired)
+      : "cc", "memory");
+  return found;
+}
+
 // Inner shareable: Xen and the other domains' vCPUs are in the same inner
 // shareable domain as ours, and the shared pages are mapped Normal WB there
 // as here, so no cache maintenance is needed -- only order.

@@ -35,7 +35,6 @@ ConsoleRingPlace place_of(Model& m) {
   return p.ok() ? *p : ConsoleRingPlace{};
 }
 
-GuestPhys ring_field(ConsoleRingPlace p, size_t off) { return p.gfn.addr() + off; }
 
 uint32_t index_of(Model& m, ConsoleRingPlace p, size_t off) {
   uint32_t v = 0;

@@ -21,6 +21,7 @@
 #include "magicboot/loader/payload/image.h"
 #include "magicboot/loader/payload/payload.h"
 #include "magicboot/loader/payload/progress.h"
+#include "magicboot/loader/pv_devices.h"
 #include "magicboot/magic_pages/magic_pfns.h"
 #include "magicboot/magic_pages/shared_info.h"
 #include "magicboot/platform.h"
@@ -49,6 +50,10 @@ struct BootOptions {
   // costs Xen ~3.8 M instructions, the summary ~0.4 M. The firmware sets
   // it from "magicboot.report=full" on the command line (kFullReportWord).
   bool full_report = true;
+  // The PV devices (CONFIG_PV_BLOCK; nullptr: none, nothing PV is opened),
+  // and whether to read the whole PV disk and report its SHA-256.
+  PvDevices* pv = nullptr;
+  bool hash_disk = false;
 };
 
 inline constexpr const char* kFullReportWord = "magicboot.report=full";
@@ -70,6 +75,7 @@ struct XenSession {
   bool map_failed = false;
   bool wallclock_ok = false;
   magic::Wallclock wallclock{};
+  PvRecord pv;  // the PV devices: what was opened, how it was closed
 
   bool slot_found() const { return shared_info.has_slot(); }
   const magic::Slot& slot() const { return shared_info.slot(); }
@@ -87,6 +93,7 @@ struct BootReport {
   // Shared by the steps while they run (see the top of this file).
   MemoryLedger ledger;
   XenSession xen;
+  const PvDevices* pv_devices = nullptr;  // BootOptions::pv: prints xen.pv
 
   // Written once, from the inputs and the steps' results. The report owns
   // its strings: it outlives the guest memory they were read from.

@@ -22,13 +22,11 @@
 #include "magicboot/addr.h"
 #include "magicboot/error.h"
 #include "magicboot/platform.h"
+#include "magicboot/pv/ring_place.h"
 
 namespace mb::pv {
 
-struct ConsoleRingPlace {
-  Gfn gfn;        // the ring page (a magic page, never RAM)
-  uint32_t port;  // the event channel to the backend
-};
+using ConsoleRingPlace = RingPlace;
 
 // The domain's PV console from the two HVM params. Fails, and the ring is
 // then not to be used:

@@ -21,7 +21,7 @@ class Arm64Cpu final : public Cpu {
   }
 
   uint64_t counter() override;  // CNTVCT_EL0
-  uint64_t counter_hz() const;  // CNTFRQ_EL0
+  uint64_t counter_hz() const override;  // CNTFRQ_EL0
   // Clean and invalidate to PoC, by VA.
   void clean_to_poc(PhysRange range) override;
   // Never returns.

@@ -18,6 +18,7 @@ class IdentityMemory final : public GuestMemory {
   Res<uint8_t*> writable(GuestPhys base, size_t len) override;
   Res<uint32_t> load32(GuestPhys at) override;
   Res<void> store32(GuestPhys at, uint32_t v) override;
+  Res<uint32_t> compare_exchange32(GuestPhys at, uint32_t expected, uint32_t desired) override;
   void barrier() override;
 };
 

@@ -1,0 +1,40 @@
+// The PV disk as a boot flow part (PvDevices): xenstore, the grant table
+// and blkfront from pv/, opened in step 3 and closed in step 8 from the
+// record in XenSession. Lives in its own library so a firmware built
+// without CONFIG_PV_BLOCK carries none of it.
+#pragma once
+
+#include <optional>
+
+#include "magicboot/loader/pv_devices.h"
+#include "magicboot/pv/blkfront.h"
+#include "magicboot/pv/grant_table.h"
+#include "magicboot/pv/xenstore.h"
+
+namespace mb::loader {
+
+class PvDisk final : public PvDevices {
+ public:
+  // Bounded waits, for tests that want a dead backend found quickly.
+  explicit PvDisk(uint32_t timeout_ms = pv::Blkfront::kDefaultTimeoutMs) : timeout_ms_(timeout_ms) {}
+  Res<void> open(Platform& p, const DiscoveredDt& dt, MemoryLedger& ledger, Arena& arena, bool hash_disk,
+                 PvRecord& r) override;
+  Res<void> close(MemoryLedger& ledger, PvRecord& r) override;
+  void print_report(Console& c, const PvRecord& r) const override;
+  void print_json(Console& c, const PvRecord& r) const override;
+  // The connected disk (after open), for the steps that read from it.
+  pv::Blkfront* disk() { return blk_ && blk_->connected() ? &*blk_ : nullptr; }
+
+ private:
+  Res<void> connect(Platform& p, const DiscoveredDt& dt, MemoryLedger& ledger, PvRecord& r);
+  Res<void> hash(Platform& p, Arena& arena, PvRecord& r);
+  void tally(PvRecord& r) const;
+
+  uint32_t timeout_ms_;
+  std::optional<pv::XenStore> xs_;
+  std::optional<pv::GrantTable> gnt_;
+  std::optional<pv::Blkfront> blk_;
+  PhysRange pages_{};
+};
+
+}  // namespace mb::loader

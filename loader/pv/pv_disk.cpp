@@ -1,0 +1,161 @@
+#include "magicboot/loader/pv_disk.h"
+
+#include <cstring>
+
+#include "boards/xen_arm64/board.h"
+#include "magicboot/format.h"
+#include "magicboot/print.h"
+#include "magicboot/loader/payload/hash.h"
+#include "magicboot/pv/xenbus.h"
+
+namespace mb::loader {
+namespace {
+
+namespace xa = boards::xen_arm64;
+
+void keep(char* out, size_t cap, const char* s) { format_to(out, cap, "%s", s); }
+
+}  // namespace
+
+void PvDisk::tally(PvRecord& r) const {
+  if (gnt_) {
+    r.frames_mapped = gnt_->frames_mapped_total();
+    r.frames_removed = gnt_->frames_removed_total();
+    r.grants_made = gnt_->granted_total();
+    r.grants_ended = gnt_->ended_total();
+  }
+  if (blk_) {
+    const pv::BlkfrontStats& s = blk_->stats();
+    r.requests = s.requests;
+    r.bytes_read = s.bytes;
+    r.max_in_flight = s.max_in_flight;
+    r.data_pages = s.data_pages;
+    r.backend_final_state = blk_->final_backend_state();
+    if (blk_->port() != 0) r.port = blk_->port();
+    r.port_closed = r.port != 0 && blk_->port() == 0;
+  }
+}
+
+Res<void> PvDisk::connect(Platform& p, const DiscoveredDt& dt, MemoryLedger& ledger, PvRecord& r) {
+  const pv::RingPlace store = MB_TRY(pv::find_xenstore(p.hyp, xa::kMagic, dt.ram()));
+  xs_.emplace(p.hyp, p.mem, p.cpu, store, timeout_ms_);
+  r.store = true;
+  gnt_.emplace(p.hyp, p.mem);
+  const PhysRange region = dt.xen.grant_table.empty() ? xa::kGntTab : dt.xen.grant_table;
+  MB_CHECK(gnt_->open(region, dt.ram(), 1));
+  r.grant_base = gnt_->frame_gfn(0);
+  // The ring and data pages: the loader's own RAM while the disk is open,
+  // free RAM again once close() has taken every grant back.
+  const uint64_t size = uint64_t{pv::Blkfront::kMaxPages} * kPageSize;
+  const GuestPhys base = MB_TRY(ledger.allocate(size, kPageSize, dt.ram()[0].end(), RangeType::kLoaderHeap,
+                                                Placement::kHighest));
+  pages_ = PhysRange{base, size};
+  r.pages = pages_;
+  blk_.emplace(p.hyp, p.mem, p.cpu, *xs_, *gnt_);
+  MB_CHECK(blk_->connect(pages_, 0, timeout_ms_));
+  r.connected = true;
+  keep(r.frontend, sizeof r.frontend, blk_->frontend());
+  keep(r.backend, sizeof r.backend, blk_->backend());
+  r.backend_id = blk_->backend_id();
+  r.port = blk_->port();
+  r.sector_size = blk_->sector_size();
+  r.sectors = blk_->sector_count();
+  return {};
+}
+
+Res<void> PvDisk::hash(Platform& p, Arena& arena, PvRecord& r) {
+  ArenaScope scope(arena);
+  // As much as the ring carries at once: every read fills it.
+  const uint64_t chunk = uint64_t{blk_->stats().data_pages} * kPageSize;
+  auto* buf = static_cast<uint8_t*>(arena.allocate(chunk, kPageSize));
+  if (buf == nullptr)
+    return MB_ERR(ErrorCode::kNoMemory, "arena", "%lu bytes for the disk hash", chunk);
+  const uint64_t per = chunk / blk_->sector_size();
+  Sha256 sha;
+  sha.init();
+  const uint64_t start = p.cpu.counter();
+  for (uint64_t lba = 0; lba < blk_->sector_count();) {
+    const uint64_t n = blk_->sector_count() - lba < per ? blk_->sector_count() - lba : per;
+    MB_CHECK(blk_->read(lba, n, buf));
+    sha.update(buf, n * blk_->sector_size());
+    lba += n;
+  }
+  r.read_ticks = p.cpu.counter() - start;
+  const Sha256Digest d = sha.final();
+  static_assert(sizeof d == sizeof r.sha256);
+  memcpy(r.sha256, d.data(), sizeof r.sha256);
+  r.hashed = true;
+  return {};
+}
+
+Res<void> PvDisk::open(Platform& p, const DiscoveredDt& dt, MemoryLedger& ledger, Arena& arena, bool hash_disk,
+                       PvRecord& r) {
+  r.attempted = true;
+  auto opened = connect(p, dt, ledger, r);
+  if (opened.ok() && hash_disk) opened = hash(p, arena, r);
+  tally(r);
+  if (r.hashed) {
+    const uint64_t hz = p.cpu.counter_hz();
+    const uint64_t us = hz ? r.read_ticks * 1000000 / hz : 0;
+    print(p.console, "MAGICBOOT-FW-DISK {\"sha256\":\"");
+    for (uint8_t b : r.sha256) print(p.console, "%02x", b);
+    print(p.console, "\",\"bytes\":%lu,\"requests\":%lu,\"max_in_flight\":%u,\"us\":%lu,\"kib_per_s\":%lu}\n",
+          r.bytes_read, r.requests, r.max_in_flight, us, us ? r.bytes_read * 1000000 / 1024 / us : 0);
+  }
+  if (!opened.ok()) {
+    r.open_failed = true;
+    r.open_error = opened.error();
+  }
+  return opened;
+}
+
+Res<void> PvDisk::close(MemoryLedger& ledger, PvRecord& r) {
+  Res<void> first{};
+  auto keep_first = [&first](Res<void> done) {
+    if (!done.ok() && first.ok()) first = done;
+  };
+  if (blk_) keep_first(blk_->disconnect());
+  if (gnt_) keep_first(gnt_->close());
+  tally(r);
+  // Granted pages go back to free RAM only when nothing of them is granted.
+  if (!pages_.empty() && r.grants_ended == r.grants_made) {
+    keep_first(ledger.release(pages_, RangeType::kLoaderHeap));
+    pages_ = {};
+  }
+  r.closed = first.ok();
+  if (!first.ok()) {
+    r.close_failed = true;
+    r.close_error = first.error();
+  }
+  return first;
+}
+
+void PvDisk::print_report(Console& c, const PvRecord& r) const {
+  if (r.open_failed) print(c, "  pv disk  not opened: %s: %s\n", r.open_error.check, r.open_error.detail);
+  if (r.connected)
+    print(c, "  pv disk  %s (backend %s, domain %u): %lu sectors of %u B, %s\n", r.frontend, r.backend, r.backend_id,
+          r.sectors, r.sector_size, human_size(r.sectors * r.sector_size).text);
+  if (r.bytes_read != 0)
+    print(c, "  pv read  %s in %lu requests, up to %u in flight (%u data pages)\n", human_size(r.bytes_read).text,
+          r.requests, r.max_in_flight, r.data_pages);
+  print(c, "  pv opened: %u grant frame(s) at GFN %#lx, %u grant(s) on [%#lx, +%#lx), event channel %u\n",
+        r.frames_mapped, r.grant_base.value, r.grants_made, r.pages.base.value, r.pages.size, r.port);
+  print(c, "  pv closed: frontend %s (backend %s), %u/%u grant(s) ended, %u/%u frame(s) removed, port %s\n",
+        r.connected ? (r.closed ? "Closed, then Initialising" : "NOT CLOSED") : "never connected",
+        pv::xenbus_state_name(r.backend_final_state), r.grants_ended, r.grants_made, r.frames_removed,
+        r.frames_mapped, r.port == 0 ? "none" : r.port_closed ? "closed" : "OPEN");
+  if (r.close_failed) print(c, "  pv close failed: %s: %s\n", r.close_error.check, r.close_error.detail);
+}
+
+void PvDisk::print_json(Console& c, const PvRecord& r) const {
+  print(c, "\"pv\":{\"disk\":%s,\"frontend\":\"%s\",\"backend_id\":%u,\"sectors\":%lu,\"sector_size\":%u,",
+        r.connected ? "true" : "false", r.frontend, r.backend_id, r.sectors, r.sector_size);
+  print(c, "\"bytes_read\":%lu,\"requests\":%lu,\"max_in_flight\":%u,", r.bytes_read, r.requests, r.max_in_flight);
+  print(c, "\"grant_frames\":{\"gfn\":%lu,\"mapped\":%u,\"removed\":%u},\"grants\":{\"made\":%u,\"ended\":%u},",
+        r.grant_base.value, r.frames_mapped, r.frames_removed, r.grants_made, r.grants_ended);
+  print(c, "\"port\":%u,\"port_closed\":%s,\"backend_final_state\":%u,\"closed\":%s,\"open_error\":\"%s\"},", r.port,
+        r.port_closed ? "true" : "false", r.backend_final_state, r.closed ? "true" : "false",
+        r.open_failed ? r.open_error.check : "");
+}
+
+}  // namespace mb::loader
