@@ -115,7 +115,7 @@ Res<void> run_steps(Platform& p, const DiscoveredDt& dt, Arena& arena, const Boo
   // still there to copy.
   record_results(id, plan, loaded, dtb_size, steps::kernel_bootargs(opts, dt), r);
 
-  MB_CHECK(steps::close_pv(opts, r.ledger, r.xen));
+  MB_CHECK(steps::close_pv(opts, r.ledger));
   if (opts.strategy == SharedInfoStrategy::kMagic) MB_CHECK(steps::close_xen(p.hyp, r.xen));
   steps::check_handover(r);
   clock.end(Stage::kQuiesce);
@@ -150,7 +150,7 @@ Res<void> prepare(Platform& p, const DiscoveredDt& dt, Arena& arena, const BootO
   r.pv_devices = opts.pv;
   auto result = run_steps(p, dt, arena, opts, r);
   // Nothing a backend could still write into survives a failed boot either.
-  if (!result.ok()) (void)steps::close_pv(opts, r.ledger, r.xen);
+  if (!result.ok()) (void)steps::close_pv(opts, r.ledger);
   // A failed boot leaves nothing of Xen's open behind it (kRamLegacy keeps
   // U-Boot's behaviour in this too). A second failure to remove is not
   // reported over the first error; the session still says "mapped".

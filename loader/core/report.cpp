@@ -77,7 +77,7 @@ void print_report(Console& c, const BootReport& r) {
   } else {
     print(c, "  xen      none (no /hypervisor node): Xen steps skipped\n");
   }
-  if (r.pv_devices != nullptr && x.pv.attempted) r.pv_devices->print_report(c, x.pv);
+  if (r.pv_devices != nullptr) r.pv_devices->print_report(c);
   const char* kernel_how = r.kernel_zero_copy ? "in place (zero-copy)"
                            : r.kernel_compression == Compression::kGzip ? "inflated" : "copied";
   range_line(c, "kernel", r.kernel, kernel_how);
@@ -136,7 +136,7 @@ void print_handover_json(Console& c, const BootReport& r) {
     print(c, "\"shared_info\":null,");
   print(c, "\"magic\":{\"console_pfn\":%lu,\"console_evtchn\":%lu,\"store_pfn\":%lu,\"store_evtchn\":%lu},",
         x.pfns.console_pfn, x.pfns.console_evtchn, x.pfns.store_pfn, x.pfns.store_evtchn);
-  if (r.pv_devices != nullptr && x.pv.attempted) r.pv_devices->print_json(c, x.pv);
+  if (r.pv_devices != nullptr) r.pv_devices->print_json(c);
   print(c, "\"payload\":{\"kind\":\"%s\",\"compression\":\"%s\",\"kernel_zero_copy\":%s},", to_string(r.payload_kind),
         to_string(r.kernel_compression), r.kernel_zero_copy ? "true" : "false");
   json_range(c, "kernel", r.kernel);

@@ -44,13 +44,9 @@ void check_handover(BootReport& r) {
     if (lr.in_ram && (lr.type == RangeType::kMagic || lr.type == RangeType::kGrantTable))
       add(r, "no-xen-page-in-ram", "%s range at %#lx is in RAM", to_string(lr.type),
           lr.range.base.value);
-  const PvRecord& pv = x.pv;
-  if (pv.anything_open())
-    add(r, "no-foreign-access",
-        "PV devices still open: %u/%u grant(s) ended, %u/%u grant frame(s) at GFN %#lx removed, port %u %s, "
-        "frontend %s",
-        pv.grants_ended, pv.grants_made, pv.frames_removed, pv.frames_mapped, pv.grant_base.value, pv.port,
-        pv.port_closed ? "closed" : "open", pv.connected && !pv.closed ? "not closed" : "closed");
+  char open_detail[sizeof r.findings[0].detail];
+  if (r.pv_devices != nullptr && r.pv_devices->still_open(open_detail, sizeof open_detail))
+    add(r, "no-foreign-access", "%s", open_detail);
   if (r.ledger.total_ram() != r.ram_total())
     add(r, "no-ram-hole", "ledger holds %lu bytes of RAM, the DT says %lu",
         r.ledger.total_ram(), r.ram_total());

@@ -25,10 +25,10 @@ Res<void> open_xen(Platform& p, const BootOptions& opts, const DiscoveredDt& dt,
                    XenSession& x);
 
 // 3b. The PV devices (opts.pv), when the boot asks for the disk
-// (opts.hash_disk): opened into x.pv; a failure fails the boot (prepare
-// then closes what was opened).
+// (opts.hash_disk); a failure fails the boot (prepare then closes what was
+// opened).
 Res<void> open_pv(Platform& p, const BootOptions& opts, const DiscoveredDt& dt, MemoryLedger& ledger, Arena& arena,
-                  XenSession& x);
+                  const XenSession& x);
 
 // 4. What the payload is, and the kernel's Image header. Before anything is
 // placed or loaded, what the boot was asked that it cannot do is refused:
@@ -69,7 +69,7 @@ Res<size_t> fixup(GuestMemory& mem, Arena& arena, const DiscoveredDt& dt, const 
 // shared_info mapped, as U-Boot does). A refused removal fails the boot.
 Res<void> close_xen(Hypercalls& h, XenSession& x);
 // Before it, the PV devices: everything open_pv opened, undone.
-Res<void> close_pv(const BootOptions& opts, MemoryLedger& ledger, XenSession& x);
+Res<void> close_pv(const BootOptions& opts, MemoryLedger& ledger);
 // Then the loader's own check of the handover, from the finished report:
 // findings go into it (nothing for kRamLegacy, which is marked unchecked).
 void check_handover(BootReport& r);

@@ -66,10 +66,11 @@ Res<void> PvDisk::connect(Platform& p, const DiscoveredDt& dt, MemoryLedger& led
 Res<void> PvDisk::hash(Platform& p, Arena& arena, PvRecord& r) {
   ArenaScope scope(arena);
   // As much as the ring carries at once: every read fills it.
-  const uint64_t chunk = uint64_t{blk_->stats().data_pages} * kPageSize;
-  auto* buf = static_cast<uint8_t*>(arena.allocate(chunk, kPageSize));
-  if (buf == nullptr)
-    return MB_ERR(ErrorCode::kNoMemory, "arena", "%lu bytes for the disk hash", chunk);
+  uint64_t chunk = uint64_t{blk_->stats().data_pages} * kPageSize;
+  uint8_t* buf = nullptr;
+  for (; buf == nullptr && chunk >= kPageSize; chunk /= 2) buf = static_cast<uint8_t*>(arena.allocate(chunk, kPageSize));
+  if (buf == nullptr) return MB_ERR(ErrorCode::kNoMemory, "arena", "not a page left for the disk hash");
+  chunk *= 2;  // the size that was allocated
   const uint64_t per = chunk / blk_->sector_size();
   Sha256 sha;
   sha.init();
@@ -88,8 +89,8 @@ Res<void> PvDisk::hash(Platform& p, Arena& arena, PvRecord& r) {
   return {};
 }
 
-Res<void> PvDisk::open(Platform& p, const DiscoveredDt& dt, MemoryLedger& ledger, Arena& arena, bool hash_disk,
-                       PvRecord& r) {
+Res<void> PvDisk::open(Platform& p, const DiscoveredDt& dt, MemoryLedger& ledger, Arena& arena, bool hash_disk) {
+  PvRecord& r = r_;
   r.attempted = true;
   auto opened = connect(p, dt, ledger, r);
   if (opened.ok() && hash_disk) opened = hash(p, arena, r);
@@ -109,7 +110,8 @@ Res<void> PvDisk::open(Platform& p, const DiscoveredDt& dt, MemoryLedger& ledger
   return opened;
 }
 
-Res<void> PvDisk::close(MemoryLedger& ledger, PvRecord& r) {
+Res<void> PvDisk::close(MemoryLedger& ledger) {
+  PvRecord& r = r_;
   Res<void> first{};
   auto keep_first = [&first](Res<void> done) {
     if (!done.ok() && first.ok()) first = done;
@@ -130,7 +132,9 @@ Res<void> PvDisk::close(MemoryLedger& ledger, PvRecord& r) {
   return first;
 }
 
-void PvDisk::print_report(Console& c, const PvRecord& r) const {
+void PvDisk::print_report(Console& c) const {
+  const PvRecord& r = r_;
+  if (!r.attempted) return;
   if (r.open_failed) print(c, "  pv disk  not opened: %s: %s\n", r.open_error.check, r.open_error.detail);
   if (r.connected)
     print(c, "  pv disk  %s (backend %s, domain %u): %lu sectors of %u B, %s\n", r.frontend, r.backend, r.backend_id,
@@ -147,7 +151,18 @@ void PvDisk::print_report(Console& c, const PvRecord& r) const {
   if (r.close_failed) print(c, "  pv close failed: %s: %s\n", r.close_error.check, r.close_error.detail);
 }
 
-void PvDisk::print_json(Console& c, const PvRecord& r) const {
+bool PvDisk::still_open(char* detail, size_t cap) const {
+  const PvRecord& r = r_;
+  if (!r.anything_open()) return false;
+  format_to(detail, cap, "PV: %u/%u grant(s) ended, %u/%u grant frame(s) at GFN %#lx removed, port %u %s, frontend %s",
+            r.grants_ended, r.grants_made, r.frames_removed, r.frames_mapped, r.grant_base.value, r.port,
+            r.port_closed ? "closed" : "open", r.connected && !r.closed ? "not closed" : "closed");
+  return true;
+}
+
+void PvDisk::print_json(Console& c) const {
+  const PvRecord& r = r_;
+  if (!r.attempted) return;
   print(c, "\"pv\":{\"disk\":%s,\"frontend\":\"%s\",\"backend_id\":%u,\"sectors\":%lu,\"sector_size\":%u,",
         r.connected ? "true" : "false", r.frontend, r.backend_id, r.sectors, r.sector_size);
   print(c, "\"bytes_read\":%lu,\"requests\":%lu,\"max_in_flight\":%u,", r.bytes_read, r.requests, r.max_in_flight);

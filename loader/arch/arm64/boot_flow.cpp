@@ -8,6 +8,10 @@
 #include "magicboot/loader/arch/arm64/boot_flow.h"
 #include "magicboot/loader/boot.h"
 #include "magicboot/print.h"
+#if defined(CONFIG_PV_BLOCK)
+#include "magicboot/cmdline.h"
+#include "magicboot/loader/pv_disk.h"
+#endif
 
 namespace mb::arm64 {
 namespace {
@@ -61,6 +65,12 @@ void run_boot_flow(FirmwarePlatform& fw, bool full_report) {
   opts.shared_info_fallback_offset = CONFIG_SHARED_INFO_MAGIC_OFFSET;
   opts.progress = &progress;
   opts.full_report = full_report;
+#if defined(CONFIG_PV_BLOCK)
+  // Lives as long as this frame, which the jump or a halt ends.
+  loader::PvDisk pv;
+  opts.pv = &pv;
+  opts.hash_disk = cmdline_has(fw.dt().bootargs, loader::kDiskHashWord);
+#endif
   Platform p = fw.platform();
   auto booted = loader::boot(p, fw.dt(), arena, opts, report);
   // boot() returns only when it did not jump.

@@ -75,7 +75,6 @@ struct XenSession {
   bool map_failed = false;
   bool wallclock_ok = false;
   magic::Wallclock wallclock{};
-  PvRecord pv;  // the PV devices: what was opened, how it was closed
 
   bool slot_found() const { return shared_info.has_slot(); }
   const magic::Slot& slot() const { return shared_info.slot(); }
@@ -93,7 +92,7 @@ struct BootReport {
   // Shared by the steps while they run (see the top of this file).
   MemoryLedger ledger;
   XenSession xen;
-  const PvDevices* pv_devices = nullptr;  // BootOptions::pv: prints xen.pv
+  const PvDevices* pv_devices = nullptr;  // BootOptions::pv, with its record
 
   // Written once, from the inputs and the steps' results. The report owns
   // its strings: it outlives the guest memory they were read from.

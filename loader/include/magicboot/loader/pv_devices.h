@@ -55,24 +55,27 @@ struct PvRecord {
   }
 };
 
-// What the firmware plugs into BootOptions::pv. open() runs in step 3 (after
-// shared_info), close() in step 8 before shared_info is removed -- and
-// after a failed boot too, so nothing is left open by an error.
+// What the firmware plugs into BootOptions::pv; it keeps its own PvRecord.
+// open() runs in step 3 (after shared_info), close() in step 8 before
+// shared_info is removed -- and after a failed boot too, so nothing is left
+// open by an error. Everything PV-specific the core needs goes through
+// here, so a firmware without PV devices carries none of it.
 class PvDevices {
  public:
   // `hash_disk`: read the whole disk, keep its SHA-256 in the record and
   // print it as MAGICBOOT-FW-DISK {"sha256":...,"bytes":...} (the tests
   // hold it to dom0's sha256sum of the image).
-  // A domain with no xenstore or no disk is not an error: the record says
-  // why (open_failed) and the boot goes on from its module.
-  virtual Res<void> open(Platform& p, const DiscoveredDt& dt, MemoryLedger& ledger, Arena& arena, bool hash_disk,
-                         PvRecord& r) = 0;
-  virtual Res<void> close(MemoryLedger& ledger, PvRecord& r) = 0;
+  virtual Res<void> open(Platform& p, const DiscoveredDt& dt, MemoryLedger& ledger, Arena& arena,
+                         bool hash_disk) = 0;
+  virtual Res<void> close(MemoryLedger& ledger) = 0;
+  virtual const PvRecord& record() const = 0;
   // The record's lines in the handover report, and its "pv" JSON member
-  // (with a trailing comma): here, so a firmware without PV devices
-  // carries none of their text.
-  virtual void print_report(Console& c, const PvRecord& r) const = 0;
-  virtual void print_json(Console& c, const PvRecord& r) const = 0;
+  // (with a trailing comma).
+  virtual void print_report(Console& c) const = 0;
+  virtual void print_json(Console& c) const = 0;
+  // The self-check's no-foreign-access: true, with what is still open in
+  // `detail`, when something is.
+  virtual bool still_open(char* detail, size_t cap) const = 0;
 
  protected:
   ~PvDevices() = default;

@@ -17,11 +17,12 @@ class PvDisk final : public PvDevices {
  public:
   // Bounded waits, for tests that want a dead backend found quickly.
   explicit PvDisk(uint32_t timeout_ms = pv::Blkfront::kDefaultTimeoutMs) : timeout_ms_(timeout_ms) {}
-  Res<void> open(Platform& p, const DiscoveredDt& dt, MemoryLedger& ledger, Arena& arena, bool hash_disk,
-                 PvRecord& r) override;
-  Res<void> close(MemoryLedger& ledger, PvRecord& r) override;
-  void print_report(Console& c, const PvRecord& r) const override;
-  void print_json(Console& c, const PvRecord& r) const override;
+  Res<void> open(Platform& p, const DiscoveredDt& dt, MemoryLedger& ledger, Arena& arena, bool hash_disk) override;
+  Res<void> close(MemoryLedger& ledger) override;
+  const PvRecord& record() const override { return r_; }
+  void print_report(Console& c) const override;
+  void print_json(Console& c) const override;
+  bool still_open(char* detail, size_t cap) const override;
   // The connected disk (after open), for the steps that read from it.
   pv::Blkfront* disk() { return blk_ && blk_->connected() ? &*blk_ : nullptr; }
 
@@ -31,6 +32,7 @@ class PvDisk final : public PvDevices {
   void tally(PvRecord& r) const;
 
   uint32_t timeout_ms_;
+  PvRecord r_;
   std::optional<pv::XenStore> xs_;
   std::optional<pv::GrantTable> gnt_;
   std::optional<pv::Blkfront> blk_;
