@@ -10,7 +10,8 @@
 namespace mb::pv {
 namespace {
 
-constexpr uint32_t kSector = 512;  // blkif counts 512-byte sectors, whatever the disk's
+constexpr uint32_t kSector = 512;
+constexpr uint32_t kReadyWaitMs = 2000;  // for InitWait after our Initialising  // blkif counts 512-byte sectors, whatever the disk's
 constexpr uint32_t kSectorsPerPage = kPageSize / kSector;
 static_assert(sizeof(blkif_request_t) == 112 && sizeof(blkif_response_t) == 16);
 static_assert(offsetof(blkif_sring, ring) == 64, "the shared ring's header");
@@ -249,10 +250,16 @@ Res<void> Blkfront::disconnect() {
     keep(s.ok() ? Res<void>{} : Res<void>{Unexpected<Error>{s.error()}});
     // Initialising: Linux's xenbus probes only a device in that state, and
     // blkback answers it with InitWait -- ready for the next frontend.
+    // A backend that stays Closed (one that is not Linux's) is accepted
+    // after a short look: the next frontend starts it again itself.
     keep(switch_state(xs_, dir_, XenbusStateInitialising));
-    s = wait_state(xs_, h_, cpu_, backend_, state_bit(XenbusStateInitWait) | state_bit(XenbusStateClosed), 0,
-                   timeout_ms_, "vbd-close");
+    s = wait_state(xs_, h_, cpu_, backend_, state_bit(XenbusStateInitWait), 0,
+                   timeout_ms_ < kReadyWaitMs ? timeout_ms_ : kReadyWaitMs, "vbd-close");
+    if (!s.ok()) s = read_state(xs_, backend_);
     if (s.ok()) final_backend_state_ = *s;
+    if (s.ok() && *s != XenbusStateInitWait && *s != XenbusStateClosed)
+      keep(MB_ERR(ErrorCode::kHypercall, "vbd-close", "%s/state is %u (%s) after our Initialising", backend_, *s,
+                  xenbus_state_name(*s)));
     keep(s.ok() ? Res<void>{} : Res<void>{Unexpected<Error>{s.error()}});
     // What we published goes: the device's directory is as the toolstack made it.
     char path[XenStore::kMaxPath];

@@ -33,6 +33,7 @@ XL_XEN_ARGS = "console=dtuart dtuart=/pl011@9000000 bootscrub=0 dom0_mem=512M do
 XL_DOM0_ARGS = "console=hvc0 earlycon=xen rdinit=/init quiet"
 XL_FAIL = [r"dom0: FAIL"]
 XL_GUEST_NAME = "guest"
+XL_DISK = "/guest/disk.img"  # where dom0 keeps the guest's disk image
 # dom0's progress lines, for the timeline of an xl run.
 XL_STAGES = [("dom0 shell", r"dom0: shell up"), ("toolstack up", r"dom0: toolstack up"),
              ("xl create done", r"dom0: xl create done"), ("guest boot 2", r"dom0: guest boot 2"),
@@ -63,6 +64,7 @@ class Boot:
     dom0_bootargs: str = XL_DOM0_ARGS
     vuart: bool = False             # xl: vuart = "sbsa_uart"
     xl_config_extra: list[str] = field(default_factory=list)
+    disk: str | None = None         # xl: a raw image dom0 serves as the guest's xvda (read-only)
     dry_run: bool = False           # xl: do not build dom0's initramfs
 
     def __post_init__(self) -> None:
@@ -187,6 +189,11 @@ def xl_guest_cfg(boot: Boot, kernel: str, ramdisk: str | None) -> str:
     lines += [f"extra = {q(boot.bootargs)}", f"memory = {boot.domu_mem}", f"vcpus = {boot.domu_cpus}"]
     if boot.vuart:
         lines.append('vuart = "sbsa_uart"')
+    if boot.disk:
+        # Through blkback from a loop device that our hotplug script sets up
+        # (tools/qemu/dom0/magicboot-block); target= must come last.
+        lines.append(f"disk = [ 'format=raw, vdev=xvda, access=ro, script=/etc/xen/scripts/magicboot-block, "
+                     f"target={XL_DISK}' ]")
     lines += boot.xl_config_extra
     return "\n".join(lines) + "\n"
 
@@ -229,6 +236,9 @@ def xl_setup(boot: Boot, workdir: str) -> tuple[list[str], str]:
         with open(boot.ramdisk, "rb") as f:
             guest.file("guest/payload", f.read())
         ramdisk = "/guest/payload"
+    if boot.disk:
+        with open(boot.disk, "rb") as f:
+            guest.file(XL_DISK.lstrip("/"), f.read())
     cfg = xl_guest_cfg(boot, "/guest/magicboot.bin", ramdisk)
     guest.file("guest/guest.cfg", cfg.encode())
     with open(os.path.join(workdir, "guest.cfg"), "w") as f:
