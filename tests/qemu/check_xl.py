@@ -25,11 +25,21 @@ lines that interrupt it):
                store ring-ref, store_evtchn = store port; the PFNs outside
                the RAM banks the report names, which add up to static-max;
                and check_boot.py's --xen checks (--banks N, --initrd).
+  --disk-hash  dom0's MAGICBOOT-DOM0-DISK (sha256sum of the image it
+               serves), magicboot's MAGICBOOT-FW-DISK (the whole disk read
+               through its blkfront) and Linux's MAGICBOOT-LINUX-DISK (its
+               own blkfront, after the handover), each once per boot, all
+               with the same SHA-256 and size; and no backend error in the
+               log (dom0's blkback, the hotplug script, Xen's grant table).
+  --disk-error CHECK
+               magicboot refused to boot with MAGICBOOT-ERROR naming CHECK
+               (e.g. vbd-none: no disk), and Linux never ran.
 """
 import argparse
 import copy
 import json
 import os
+import re
 import sys
 
 HERE = os.path.dirname(os.path.realpath(__file__))
@@ -109,6 +119,37 @@ def check_pair(report, xl, boot, banks=None, initrd=False, source=None, gfn=None
     return bad
 
 
+BACKEND_ERRORS = re.compile(r"(xen-)?blkback.*(error|fail)|vbd.*error|hotplug-error|magicboot-block:|"
+                            r"\(XEN\).*grant_table.*(warn|error|bad)|xenbus.*(error|fail)", re.IGNORECASE)
+
+
+def check_disk(log_text, boots):
+    """Problems with the three readers' hashes of the PV disk."""
+    bad = []
+    try:
+        dom0 = handover.extract_all(log_text, marker="MAGICBOOT-DOM0-DISK ", relay=True)
+        fw = [r for o, r in handover.extract_relayed(log_text, marker="MAGICBOOT-FW-DISK ") if o == "guest"]
+        linux = [r for o, r in handover.extract_relayed(log_text, marker="MAGICBOOT-LINUX-DISK ") if o == "guest"]
+    except handover.HandoverError as e:
+        return [str(e)]
+    for name, got in (("MAGICBOOT-DOM0-DISK", dom0), ("MAGICBOOT-FW-DISK", fw), ("MAGICBOOT-LINUX-DISK", linux)):
+        if len(got) != boots:
+            bad.append(f"{len(got)} {name} line(s) for {boots} boot(s)")
+    if dom0:
+        want = (dom0[0].get("sha256"), dom0[0].get("bytes"))
+        if not isinstance(want[0], str) or len(want[0]) != 64 or not isinstance(want[1], int) or want[1] <= 0:
+            bad.append(f"MAGICBOOT-DOM0-DISK is not a hash and a size: {dom0[0]}")
+        for name, got in (("magicboot", fw), ("Linux", linux)):
+            for i, r in enumerate(got):
+                if (r.get("sha256"), r.get("bytes")) != want:
+                    bad.append(f"boot {i + 1}: {name} read sha256 {r.get('sha256')} ({r.get('bytes')} bytes), "
+                               f"dom0 has {want[0]} ({want[1]} bytes)")
+    for line in log_text.splitlines():
+        if "MAGICBOOT-" not in line and BACKEND_ERRORS.search(line):
+            bad.append(f"backend error in the log: {line.strip()[:200]}")
+    return bad
+
+
 def judge(log_text, opts):
     """(problems, [(xl, report or None)])."""
     try:
@@ -126,6 +167,15 @@ def judge(log_text, opts):
         bad.append(f"boots share a domid: {domids}")
     for i, xl in enumerate(values):
         bad += check_values(xl, i + 1)
+    if getattr(opts, "disk_hash", False):
+        bad += check_disk(log_text, len(values))
+    disk_error = getattr(opts, "disk_error", None)
+    if disk_error:
+        errors = re.findall(r"^\[guest\] MAGICBOOT-ERROR \S+: step \S+: ([\w-]+):", log_text, re.MULTILINE)
+        if errors != [disk_error] * len(values) or not values:
+            bad.append(f"MAGICBOOT-ERROR checks {errors}, expected {disk_error} once per boot")
+        if "Booting Linux" in log_text.split("MAGICBOOT-XL", 1)[-1]:
+            bad.append("Linux started after magicboot refused")
     pairs = [(xl, None) for xl in values]
     if opts.handover:
         if len(reports) != len(values):
@@ -229,7 +279,24 @@ def self_test():
     if [o for o, _ in got] != ["guest-vuart"] or got[0][1] != good_report:
         print(f"self-test: the cut handover line did not come back whole: {got}")
         failures += 1
-    total = len(good_cases) + len(bad_cases) + len(two_bad) + 1
+    # The disk check: the three hashes agree, or each way they can fail is caught.
+    h = "ab" * 32
+
+    def disk_log(fw=h, linux=h, extra=""):
+        lines = [f'MAGICBOOT-DOM0-DISK {{"sha256":"{h}","bytes":8388608}}']
+        if fw:
+            lines.append(f'[guest] MAGICBOOT-FW-DISK {{"sha256":"{fw}","bytes":8388608,"requests":9}}')
+        if linux:
+            lines.append(f'[guest] MAGICBOOT-LINUX-DISK {{"sha256":"{linux}","bytes":8388608}}')
+        return "\n".join(lines + [extra]) + "\n"
+    disk_cases = {"agree": (disk_log(), False), "firmware differs": (disk_log(fw="cd" * 32), True),
+                  "Linux never read it": (disk_log(linux=None), True),
+                  "blkback error": (disk_log(extra="[   9.1] xen-blkback: backend/vbd/1/51712: error mapping ring"), True)}
+    for name, (text, broken) in disk_cases.items():
+        if bool(check_disk(text, 1)) != broken:
+            print(f"self-test: disk case '{name}' was {'accepted' if broken else 'rejected'}: {check_disk(text, 1)}")
+            failures += 1
+    total = len(good_cases) + len(bad_cases) + len(two_bad) + 1 + len(disk_cases)
     print(f"self-test: {total} cases, {failures} failure(s)")
     return 1 if failures else 0
 
@@ -245,6 +312,9 @@ def main():
     ap.add_argument("--source", choices=("param", "dt-property", "extended-region", "fallback"),
                     help="the shared_info source expected (default: stock Xen's, as check_boot.py)")
     ap.add_argument("--gfn", type=lambda v: int(v, 0), metavar="GFN", help="the shared_info GFN expected")
+    ap.add_argument("--disk-hash", action="store_true",
+                    help="dom0, magicboot and Linux read the same PV disk (see above)")
+    ap.add_argument("--disk-error", metavar="CHECK", help="magicboot refused with this check (see above)")
     ap.add_argument("--log-only", metavar="LOG", help="judge an existing serial log, boot nothing")
     ap.add_argument("--self-test", action="store_true")
     opts = ap.parse_args(argv)
