@@ -167,7 +167,7 @@ if want_verdict == "clean":
     need(not any(b["start"] <= page < b["start"] + b["size"] for b in h["ram"]), "gfn %#x in RAM" % si["gfn"])
     need(si["removed"] is True, "removed")
     need(d["findings"] == [] and h["findings"] == [], "findings")
-    need(all(v == "pass" for v in d["invariants"].values()) and len(d["invariants"]) == 6, "invariants")
+    need(all(v == "pass" for v in d["invariants"].values()) and len(d["invariants"]) == 7, "invariants")
     need(d["next_stage"]["xen_guest_init_ok"] is True, "next stage")
 else:
     need(si["removed"] is False, "legacy removed")

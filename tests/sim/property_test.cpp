@@ -2,7 +2,7 @@
 // and banks, where the module lies and how big it is, what kind of payload,
 // the shared_info param offered, absent or 0, extended regions or none, a
 // DT copy of the offer or not), the loader either boots clean -- the
-// validator's six invariants and the Linux-like next stage agree -- or
+// validator's seven invariants and the Linux-like next stage agree -- or
 // refuses with a named error and leaves the domain as it found it. Never a
 // violation.
 //

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "boards/xen_arm64/board.h"
+#include "backends.h"
 #include "model_impl.h"
 
 namespace mb::model {
@@ -105,7 +106,10 @@ Model::Impl::Impl(const DomainConfig& c) : config(c) {
   }
   if (config.shared_info_param == SharedInfoParam::kOffered)
     params[HVM_PARAM_SHARED_INFO_PFN] = Model::magic_gfn(config.shared_info_magic_offset).value;
+  backends_init(*this);
 }
+
+Model::Impl::~Impl() = default;
 
 void Model::Impl::forget(uint64_t gfn) {
   auto s = p2m.slot(gfn);
@@ -191,6 +195,7 @@ Mfn Model::zero_page() const { return Mfn{impl_->zero_mfn}; }
 
 void Model::tick() {
   Impl& m = *impl_;
+  backends_tick(m);
   ++m.ticks;
   m.now_ns += kTickNs;
 

@@ -79,6 +79,7 @@ struct VcpuState {
 
 struct Model::Impl {
   explicit Impl(const DomainConfig& c);
+  ~Impl();
 
   // --- the domain -----------------------------------------------------------
   DomainConfig config;
@@ -117,6 +118,9 @@ struct Model::Impl {
   uint64_t ticks = 0;
   uint64_t now_ns = 0;
   uint64_t wallclock_base_sec = 0;  // wc_sec when the domain was built
+
+  // --- dom0's xenstored and blkback (backends.h) ------------------------------
+  std::unique_ptr<struct Backends> backends;
 
   // --- accesses -------------------------------------------------------------
   std::vector<Fault> faults;

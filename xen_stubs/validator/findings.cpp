@@ -49,6 +49,9 @@ std::string owner_of(const Model& m, Gfn g) {
     auto vi = m.vcpu_info_gfn(v);
     if (vi && *vi == g) return "xen (vcpu_info of vcpu " + std::to_string(v) + ")";
   }
+  if (auto ring = m.backend_ring_gfn(); ring && *ring == g) return "dom0 blkback (ring)";
+  for (Gfn w : m.backend_writable_gfns())
+    if (w == g) return "dom0 blkback (granted page)";
   auto e = m.lookup(g);
   if (!e) return m.is_hole(g) ? "nothing (hole)" : "nothing (unmapped)";
   if (e->type == PageType::kXenShared) {

@@ -1,11 +1,16 @@
 #include "magicboot/xen_stubs/strategies.h"
 
 #include <algorithm>
+#include <chrono>
+#include <optional>
+#include <vector>
 #include <cstring>
 
 #include "boards/xen_arm64/board.h"
 #include "magicboot/hypercall/xen.h"
 #include "magicboot/magic_pages/shared_info.h"
+#include "magicboot/pv/blkfront.h"
+#include "magicboot/pv/xenbus.h"
 
 namespace mb::model::strategies {
 
@@ -203,6 +208,83 @@ Res<HandoverView> ro_written_through_alias(Model& m) {
   m.map_page(l.rom_alias, P2mEntry{m.zero_page(), PageType::kMmio, Owner::kGuest});
   const uint8_t clobber = 0xff;
   MB_CHECK(m.memory("loader").write(l.rom_alias.addr() + 0x10, &clobber, 1));
+  return loaded(m, std::move(h));
+}
+
+Res<HandoverView> grant_frame_left_on_ram(Model& m) {
+  HandoverView h = base_view(m);
+  const Layout l = layout_for(h.ram);
+  pv::GrantTable gnt(m.hypercalls(), m.memory("loader"));
+  // The bug: the frame goes where the loader had a free page, not in the
+  // grant-table region (open() would refuse RAM, so map it by hand).
+  MB_CHECK(xen_ok(xen::add_to_physmap(m.hypercalls(), XENMAPSPACE_grant_table, 0, l.spare),
+                  "strategy-grant-frame-on-ram", "add_to_physmap(grant frame 0)", l.spare));
+  const GuestPhys entry = l.spare.addr() + uint64_t{pv::GrantTable::kFirstFree} * 8;
+  const grant_entry_v1_t e{GTF_permit_access, 0, static_cast<uint32_t>((l.spare + 1).value)};
+  MB_CHECK(m.memory("loader").write(entry, &e, sizeof e));
+  const uint16_t ended = 0;
+  MB_CHECK(m.memory("loader").write(entry, &ended, sizeof ended));
+  return loaded(m, std::move(h));
+}
+
+namespace {
+
+// A CPU for bounded waits in the model: real time.
+class WallClockCpu final : public Cpu {
+ public:
+  uint64_t counter() override {
+    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                     std::chrono::steady_clock::now().time_since_epoch())
+                                     .count());
+  }
+  uint64_t counter_hz() const override { return 1'000'000'000; }
+  void clean_to_poc(PhysRange) override {}
+  void jump(const Handover&) override {}
+};
+
+// magicboot's PV layer, connected and the whole disk read, into `h`.
+struct OpenDisk {
+  explicit OpenDisk(Model& m)
+      : mem(m.memory("loader")), ram(m.ram()), gnt(m.hypercalls(), mem) {}
+  Res<void> open(Model& m) {
+    auto place = pv::find_xenstore(m.hypercalls(), board::kMagic, {ram.bank, ram.count});
+    MB_CHECK(place);
+    xs.emplace(m.hypercalls(), mem, cpu, *place, 1000);
+    MB_CHECK(gnt.open(board::kGntTab, {ram.bank, ram.count}, 1));
+    blk.emplace(m.hypercalls(), mem, cpu, *xs, gnt);
+    const uint64_t size = uint64_t{pv::Blkfront::kMaxPages} * kPageSize;
+    MB_CHECK(blk->connect(PhysRange{GuestPhys{ram.bank[0].base.value + 64 * kMiB}, size}, 0, 1000));
+    std::vector<uint8_t> buf(blk->sector_count() * blk->sector_size());
+    return blk->read(0, blk->sector_count(), buf.data());
+  }
+  GuestMemory& mem;
+  boards::RamBanks ram;
+  WallClockCpu cpu;
+  std::optional<pv::XenStore> xs;
+  pv::GrantTable gnt;
+  std::optional<pv::Blkfront> blk;
+};
+
+}  // namespace
+
+Res<HandoverView> disk_left_connected(Model& m) {
+  HandoverView h = base_view(m);
+  OpenDisk d(m);
+  MB_CHECK(d.open(m));
+  return loaded(m, std::move(h));
+}
+
+Res<HandoverView> disk_closed_without_waiting(Model& m) {
+  HandoverView h = base_view(m);
+  OpenDisk d(m);
+  MB_CHECK(d.open(m));
+  MB_CHECK(pv::switch_state(*d.xs, d.blk->frontend(), XenbusStateClosing));
+  // No wait: every entry's flags cleared whatever the backend holds.
+  for (const GrantInfo& g : m.active_grants()) {
+    const uint16_t none = 0;
+    MB_CHECK(d.mem.write(board::kGntTab.base + uint64_t{g.ref} * 8, &none, sizeof none));
+  }
+  (void)xen::evtchn_close(m.hypercalls(), d.blk->port());
   return loaded(m, std::move(h));
 }
 

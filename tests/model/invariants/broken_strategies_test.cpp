@@ -119,6 +119,56 @@ TEST(BrokenStrategy, PartialGrantMapNotRolledBack) {
   EXPECT_EQ(f[0].owner_b, "xen (grant frame)");
 }
 
+TEST(BrokenStrategy, GrantFrameLeftOnRam) {
+  Ran r = run(st::grant_frame_left_on_ram, k1GiB);
+  auto f = check_no_foreign_access(*r.model, r.view);
+  ASSERT_EQ(f.size(), 1u) << dump(f);
+  EXPECT_EQ(f[0].first, Gfn{kSpare});
+  EXPECT_EQ(f[0].owner_b, "xen (grant frame)");
+}
+
+// The PV disk's broken strategies, on an xl domain with a disk.
+DomainConfig xl_disk() {
+  DomainConfig c = domain(DomainKind::kXl, 256 * kMiB);
+  DiskConfig d;
+  d.image.assign(2 * kMiB, 0x5a);
+  c.disk = d;
+  return c;
+}
+
+TEST(BrokenStrategy, DiskLeftConnectedIsCaughtAtTheRingAndEveryGrant) {
+  Ran r = run(st::disk_left_connected, xl_disk());
+  auto f = check_no_foreign_access(*r.model, r.view);
+  const auto ring = r.model->backend_ring_gfn();
+  ASSERT_TRUE(ring.has_value());
+  const Finding* at_ring = nullptr;
+  unsigned grants = 0, ports = 0;
+  for (const Finding& x : f) {
+    if (x.owner_b == "dom0 blkback (ring)") at_ring = &x;
+    grants += x.owner_b.rfind("domain 0 (grant", 0) == 0;
+    ports += x.owner_b.rfind("port ", 0) == 0;
+  }
+  ASSERT_NE(at_ring, nullptr) << dump(f);
+  EXPECT_EQ(at_ring->first, *ring);
+  EXPECT_EQ(grants, 1u + 176u) << "the ring's grant and every data page's";
+  EXPECT_EQ(ports, 1u);
+  // And the next stage sees what it costs: blkback writes into Linux's pages.
+  NextStageResult next = run_next_stage(*r.model, r.view);
+  ASSERT_FALSE(next.corruption.empty());
+  bool by_blkback = false;
+  for (const Finding& x : next.corruption) by_blkback |= x.owner_b.rfind("dom0 blkback", 0) == 0;
+  EXPECT_TRUE(by_blkback) << dump(next.corruption);
+}
+
+TEST(BrokenStrategy, DiskClosedWithoutWaitingLeavesTheBackendConnected) {
+  Ran r = run(st::disk_closed_without_waiting, xl_disk());
+  auto f = check_no_foreign_access(*r.model, r.view);
+  ASSERT_EQ(f.size(), 1u) << dump(f);
+  EXPECT_EQ(f[0].owner_b, "dom0 blkback (ring)");
+  EXPECT_EQ(f[0].first, *r.model->backend_ring_gfn());
+  EXPECT_FALSE(run_next_stage(*r.model, r.view).corruption.empty());
+}
+
 TEST(BrokenStrategy, EveryInvariantCatchesAtLeastItsStrategy) {
   std::set<std::string> caught;
   for (const st::Strategy& s : st::kStrategies) {

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -67,6 +68,29 @@ enum class SharedInfoParam : uint8_t {
 };
 const char* to_string(SharedInfoParam p);
 
+// A disk the toolstack gave an xl domain (disk = [...]): dom0's blkback
+// serves it as xvda.
+struct DiskConfig {
+  std::vector<uint8_t> image;    // the disk's bytes (whole sectors)
+  uint32_t sector_size = 512;
+  uint32_t vdev = 51712;         // xvda
+  bool backend_connects = true;  // false: blkback stays InitWait for ever
+};
+
+// One response blkback puts on the ring (a test may change it on the way).
+struct BlkbackResponse {
+  uint64_t id;
+  uint8_t operation;
+  int16_t status;
+};
+
+struct GrantInfo {
+  uint32_t ref;
+  uint16_t flags;
+  uint16_t domid;
+  uint32_t frame;  // the GFN granted
+};
+
 struct DomainConfig {
   DomainKind kind = DomainKind::kDom0less;
   uint64_t ram_bytes = uint64_t{1} << 30;
@@ -89,6 +113,10 @@ struct DomainConfig {
   // xl: dom0's xenconsoled, which drains the PV console ring each time the
   // guest signals its event channel. Off: nobody reads the ring.
   bool console_backend = true;
+  // xl: the vbd, served by a blkback twin in dom0 (none: no disk = [...]).
+  std::optional<DiskConfig> disk;
+  // xl: false models a xenstored that never answers.
+  bool xenstore_answers = true;
 };
 
 // xl-like domains, as measured under Debian's Xen 4.17 toolstack (see
@@ -226,6 +254,26 @@ class Model {
   // Host memory the guest's contents cost: materialised pages, fill runs and
   // P2M extents, in bytes (an estimate of the model's own heap use).
   size_t host_bytes() const;
+
+  // --- dom0's backends (xl): xenstored and blkback --------------------------
+  // Grant entries that are valid or in use (any of permit/reading/writing).
+  std::vector<GrantInfo> active_grants() const;
+  std::vector<Gfn> grant_frame_gfns() const;  // where grant frames are mapped now
+  int backend_state() const;                  // the vbd backend's XenbusState; -1 without a disk
+  bool backend_connected() const;             // blkback has the ring mapped
+  std::optional<Gfn> backend_ring_gfn() const;
+  // Pages dom0's blkback can write now: the ring while connected, and every
+  // page granted to dom0 writable.
+  std::vector<Gfn> backend_writable_gfns() const;
+  std::optional<std::string> xenstore_read(const std::string& path) const;
+  uint64_t backend_requests() const;
+  unsigned backend_max_in_flight() const;
+  // Ports other than the toolstack's console and xenstore ports.
+  std::vector<uint32_t> loader_bound_ports() const;
+  // Fault hooks: each xenstore reply payload (by its type), each blkback
+  // response, before it goes on the ring. nullptr: none.
+  void set_xenstore_reply_filter(std::function<void(uint32_t type, std::string& payload)> f);
+  void set_blkback_response_filter(std::function<void(BlkbackResponse&)> f);
 
   // Magic-page GFNs for a toolstack offset (console 0, xenstore 1, ...).
   static Gfn magic_gfn(unsigned offset);

@@ -39,10 +39,10 @@ struct Finding {
 // Formats "invariant: GFN 0x...(+n) owner_a vs owner_b: explanation".
 std::string to_string(const Finding& f);
 
-// The six invariants, by name, in catalogue order.
+// The seven invariants, by name, in catalogue order.
 inline constexpr const char* kInvariants[] = {
-    "no-xen-page-in-ram", "no-ram-hole",    "image-outside-free-ram",
-    "ro-stays-ro",        "addressable-layout", "exclusive-access",
+    "no-xen-page-in-ram", "no-ram-hole",        "image-outside-free-ram", "ro-stays-ro",
+    "addressable-layout", "exclusive-access",   "no-foreign-access",
 };
 
 std::vector<Finding> check_no_xen_page_in_ram(const Model& m, const HandoverView& h);
@@ -51,6 +51,7 @@ std::vector<Finding> check_image_outside_free_ram(const Model& m, const Handover
 std::vector<Finding> check_ro_stays_ro(const Model& m, const HandoverView& h);
 std::vector<Finding> check_addressable_layout(const Model& m, const HandoverView& h);
 std::vector<Finding> check_exclusive_access(const Model& m, const HandoverView& h);
+std::vector<Finding> check_no_foreign_access(const Model& m, const HandoverView& h);
 
 // The detectors by name, in catalogue order (same order as kInvariants).
 struct Detector {
@@ -64,9 +65,10 @@ inline constexpr Detector kDetectors[] = {
     {"ro-stays-ro", check_ro_stays_ro},
     {"addressable-layout", check_addressable_layout},
     {"exclusive-access", check_exclusive_access},
+    {"no-foreign-access", check_no_foreign_access},
 };
 
-// All six, in catalogue order.
+// All seven, in catalogue order.
 std::vector<Finding> validate(const Model& m, const HandoverView& h);
 
 // The findings of one invariant.

@@ -69,6 +69,20 @@ Res<HandoverView> hold_left(Model& m);
 // then frame max_nr_frames (an off-by-one) fails and 0..3 stay mapped.
 Res<HandoverView> partial_grant_map(Model& m);
 
+// (i) no-foreign-access: a grant frame mapped on a RAM page (Layout::spare),
+// a page granted to dom0 and ended again, the frame left mapped.
+Res<HandoverView> grant_frame_left_on_ram(Model& m);
+// The PV disk strategies need an xl domain with a disk (DomainConfig::disk);
+// they are not in kStrategies, which run on any domain.
+// (j) no-foreign-access: magicboot's PV layer reads the disk and jumps with
+// it still connected (no disconnect, grants valid, port bound).
+Res<HandoverView> disk_left_connected(Model& m);
+// (k) no-foreign-access: the frontend written Closing, and without waiting
+// for the backend to go Closing and then Closed (when blkback unmaps), the
+// grants' flags cleared by force (ignoring GTF_reading/writing) and the port
+// closed: blkback still has the ring mapped.
+Res<HandoverView> disk_closed_without_waiting(Model& m);
+
 struct Strategy {
   const char* name;
   const char* catches;  // the invariant that must catch it ("" for correct)
@@ -86,6 +100,7 @@ inline constexpr Strategy kStrategies[] = {
     {"dtb_over_2mib", "addressable-layout", dtb_over_2mib},
     {"hold_left", "exclusive-access", hold_left},
     {"partial_grant_map", "exclusive-access", partial_grant_map},
+    {"grant_frame_left_on_ram", "no-foreign-access", grant_frame_left_on_ram},
 };
 
 }  // namespace mb::model::strategies
