@@ -7,7 +7,6 @@
 
 #include "host_copy.h"
 #include "magicboot/hypercall/xen_errno.h"
-#include "backends.h"
 #include "model_impl.h"
 
 namespace mb::model {
@@ -194,7 +193,7 @@ long sched_op(Impl& m, uint64_t cmd, uint64_t arg) {
   switch (cmd) {
     case SCHEDOP_yield:
     case SCHEDOP_block:
-      backends_run(m);  // dom0 gets the CPU
+      m.dom0_turn();  // dom0 gets the CPU
       return kOk;
     case SCHEDOP_shutdown: {
       sched_shutdown_t s;
@@ -244,7 +243,7 @@ long evtchn_op(Impl& m, uint64_t cmd, uint64_t arg) {
       if (st != PortState::kInterdomain && st != PortState::kUnbound) return EINVAL_;
       ++m.notifies[s.port];
       if (st == PortState::kInterdomain && m.params[HVM_PARAM_CONSOLE_EVTCHN] == s.port) m.drain_console();
-      else if (st == PortState::kInterdomain) backends_run(m);
+      else if (st == PortState::kInterdomain) m.dom0_turn();
       return kOk;
     }
     case EVTCHNOP_close: {

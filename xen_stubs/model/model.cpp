@@ -2,9 +2,11 @@
 #include <algorithm>
 #include <cstring>
 
+#include "blkback_twin.h"
 #include "boards/xen_arm64/board.h"
-#include "backends.h"
+#include "grant_twin.h"
 #include "model_impl.h"
+#include "xenstore_twin.h"
 
 namespace mb::model {
 
@@ -106,7 +108,48 @@ Model::Impl::Impl(const DomainConfig& c) : config(c) {
   }
   if (config.shared_info_param == SharedInfoParam::kOffered)
     params[HVM_PARAM_SHARED_INFO_PFN] = Model::magic_gfn(config.shared_info_magic_offset).value;
-  backends_init(*this);
+
+  // dom0's side: xenstored with the toolstack's tree, the console and store
+  // rings granted to dom0, and blkback when there is a disk.
+  grants = std::make_unique<GrantTwin>(*this);
+  if (config.kind == DomainKind::kXl) {
+    const uint64_t store_gfn = Model::magic_gfn(board::kMagicXenstore).value;
+    grants->seed_toolstack_entries(Model::magic_gfn(board::kMagicConsole).value, store_gfn);
+    xenstore = std::make_unique<XenstoreTwin>(*this, p2m.slot(store_gfn)->mfn);
+    xenstore->populate_domain();
+    if (config.disk) blkback = std::make_unique<BlkbackTwin>(*this, *xenstore, *grants, *config.disk);
+  }
+}
+
+void Model::Impl::dom0_turn() {
+  if (blkback) blkback->run();
+  if (xenstore) xenstore->serve();
+}
+
+void Model::Impl::raise_event(uint32_t port) {
+  constexpr uint32_t kBits = sizeof(xen_ulong_t) * 8;
+  if (port == 0 || port >= EVTCHN_2L_NR_CHANNELS) return;
+  const xen_ulong_t bit = xen_ulong_t{1} << (port % kBits);
+  const uint64_t word = offsetof(shared_info_t, evtchn_pending) + (port / kBits) * sizeof(xen_ulong_t);
+  const uint64_t mask = offsetof(shared_info_t, evtchn_mask) + (port / kBits) * sizeof(xen_ulong_t);
+  xen_ulong_t pending = 0, masked = 0;
+  store.read(shared_info_mfn, word, &pending, sizeof pending);
+  if (pending & bit) return;
+  pending |= bit;
+  store.write(shared_info_mfn, word, &pending, sizeof pending);
+  store.read(shared_info_mfn, mask, &masked, sizeof masked);
+  if (masked & bit) return;
+  // vCPU 0's vcpu_info: in shared_info until the guest registered its own.
+  const VcpuState& v = vcpus[0];
+  const uint64_t mfn = v.info_gfn ? v.info_mfn : shared_info_mfn;
+  const uint64_t at = v.info_gfn ? v.info_offset : offsetof(shared_info_t, vcpu_info);
+  vcpu_info_t vi;
+  store.read(mfn, at, &vi, sizeof vi);
+  const xen_ulong_t sel = xen_ulong_t{1} << (port / kBits);
+  if (vi.evtchn_pending_sel & sel) return;
+  vi.evtchn_pending_sel |= sel;
+  vi.evtchn_upcall_pending = 1;
+  store.write(mfn, at, &vi, sizeof vi);
 }
 
 Model::Impl::~Impl() = default;
@@ -195,7 +238,7 @@ Mfn Model::zero_page() const { return Mfn{impl_->zero_mfn}; }
 
 void Model::tick() {
   Impl& m = *impl_;
-  backends_tick(m);
+  if (m.blkback) m.blkback->tick();  // what dom0's blkback had in flight lands
   ++m.ticks;
   m.now_ns += kTickNs;
 
@@ -357,9 +400,12 @@ constexpr uint32_t kOutSize = sizeof(Ring::out);
 }  // namespace
 
 void Model::Impl::note_write(uint64_t mfn, uint64_t offset, uint64_t len) {
+  if (grants) grants->note_write(mfn, offset, len);
+  if (xenstore) xenstore->note_write(mfn, offset, len);
+  if (blkback) blkback->note_write(mfn, offset, len);
   if (console_mfn == 0 || mfn != console_mfn) return;
   uint64_t end = offset + len;
-  if (offset < kOutProd + sizeof(uint32_t) && end > kOutProd && ring_unfenced)
+  if (offset < kOutProd + sizeof(uint32_t) && end > kOutProd && ring_unfenced.console)
     ring_errors.push_back("out_prod written while ring text written before it is not yet ordered by a barrier");
   if (offset < kOut + kOutSize && end > kOut) ring_unfenced = true;
 }
@@ -426,6 +472,76 @@ size_t Model::host_bytes() const {
   constexpr size_t kNode = 64;  // a std::map node with its payload, roughly
   return m.store.materialised() * (kPageSize + kNode) + m.store.runs() * kNode +
          m.p2m.extents() * kNode;
+}
+
+// --- dom0's backends --------------------------------------------------------
+
+namespace {
+// dom0's paths are absolute; a relative one is below the guest's home.
+std::string store_path(const std::string& p) {
+  return !p.empty() && p[0] == '/' ? p : XenstoreTwin::domain_path(Model::Impl::kDomid) + "/" + p;
+}
+}  // namespace
+
+std::vector<GrantInfo> Model::active_grants() const { return impl_->grants->active(GNTTAB_NR_RESERVED_ENTRIES); }
+
+std::vector<Gfn> Model::grant_frame_gfns() const {
+  std::vector<Gfn> out;
+  for (const auto& g : impl_->grant_gfn)
+    if (g) out.push_back(Gfn{*g});
+  return out;
+}
+
+int Model::backend_state() const { return impl_->blkback ? impl_->blkback->state() : -1; }
+bool Model::backend_connected() const { return impl_->blkback && impl_->blkback->connected(); }
+
+std::optional<Gfn> Model::backend_ring_gfn() const {
+  if (!impl_->blkback) return std::nullopt;
+  auto g = impl_->blkback->ring_gfn();
+  return g ? std::optional<Gfn>(Gfn{*g}) : std::nullopt;
+}
+
+std::vector<Gfn> Model::backend_writable_gfns() const {
+  std::vector<Gfn> out;
+  if (impl_->blkback)
+    for (uint64_t g : impl_->blkback->writable_gfns()) out.push_back(Gfn{g});
+  return out;
+}
+
+std::vector<uint32_t> Model::backend_bound_ports() const {
+  return impl_->blkback ? impl_->blkback->bound_ports() : std::vector<uint32_t>{};
+}
+
+std::optional<std::string> Model::xenstore_read(const std::string& path) const {
+  return impl_->xenstore ? impl_->xenstore->read(store_path(path)) : std::nullopt;
+}
+
+std::vector<std::string> Model::xenstore_directory(const std::string& path) const {
+  return impl_->xenstore ? impl_->xenstore->directory(store_path(path)) : std::vector<std::string>{};
+}
+
+void Model::xenstore_write(const std::string& path, const std::string& value) {
+  if (impl_->xenstore) impl_->xenstore->write(store_path(path), value);
+}
+
+uint64_t Model::backend_requests() const { return impl_->blkback ? impl_->blkback->requests() : 0; }
+unsigned Model::backend_max_in_flight() const { return impl_->blkback ? impl_->blkback->max_in_flight() : 0; }
+
+std::vector<uint32_t> Model::loader_bound_ports() const {
+  std::vector<uint32_t> out;
+  for (uint32_t p : bound_ports())
+    if (!(impl_->config.kind == DomainKind::kXl && (p == kXlConsolePort || p == kXlStorePort))) out.push_back(p);
+  return out;
+}
+
+void Model::set_xenstore_reply_filter(std::function<void(uint32_t, std::string&)> f) {
+  if (impl_->xenstore) impl_->xenstore->reply_filter = std::move(f);
+}
+void Model::set_xenstore_message_filter(std::function<void(XenstoreMessage&)> f) {
+  if (impl_->xenstore) impl_->xenstore->message_filter = std::move(f);
+}
+void Model::set_blkback_response_filter(std::function<void(BlkbackResponse&)> f) {
+  if (impl_->blkback) impl_->blkback->response_filter = std::move(f);
 }
 
 Gfn Model::magic_gfn(unsigned offset) { return Gfn{board::kMagic.base.gfn().value + offset}; }

@@ -108,7 +108,25 @@ struct Model::Impl {
   uint64_t console_mfn = 0;  // 0: the domain has no PV console
   std::string pv_console;
   std::vector<std::string> ring_errors;
-  bool ring_unfenced = false;  // ring text written since the last barrier
+  // The guest's barriers as the ring checks see them: GuestMemory::barrier()
+  // (guest_memory.cpp) assigns false, which orders every write made before.
+  // `console`: PV console text written since the last barrier; `barriers`
+  // counts them, so a twin that notes a write's epoch knows later whether a
+  // barrier came between it and the index that publishes it.
+  struct Fence {
+    bool console = false;
+    uint64_t barriers = 0;
+    Fence& operator=(bool unfenced) {
+      if (unfenced) {
+        console = true;
+      } else {
+        console = false;
+        ++barriers;
+      }
+      return *this;
+    }
+  };
+  Fence ring_unfenced;
   std::map<uint32_t, uint64_t> notifies;
   // The guest wrote [offset, +len) of machine page `mfn`.
   void note_write(uint64_t mfn, uint64_t offset, uint64_t len);
@@ -119,8 +137,20 @@ struct Model::Impl {
   uint64_t now_ns = 0;
   uint64_t wallclock_base_sec = 0;  // wc_sec when the domain was built
 
-  // --- dom0's xenstored and blkback (backends.h) ------------------------------
-  std::unique_ptr<struct Backends> backends;
+  // --- dom0: xenstored, blkback, and Xen's grant table as they use it ---------
+  // (xenstore_twin.h, blkback_twin.h, grant_twin.h). xl only, blkback only
+  // with a disk; the grant twin always.
+  std::unique_ptr<class GrantTwin> grants;
+  std::unique_ptr<class XenstoreTwin> xenstore;
+  std::unique_ptr<class BlkbackTwin> blkback;
+  // dom0 gets the CPU (the guest yielded or notified it): blkback reacts to
+  // the watch events of earlier turns and serves its ring, then xenstored
+  // answers what is on the store ring.
+  void dom0_turn();
+  // Xen's evtchn_set_pending (2-level ABI) for a guest port: the pending
+  // bit in shared_info and, unless masked, the selector bit and
+  // evtchn_upcall_pending in vCPU 0's vcpu_info wherever it lives.
+  void raise_event(uint32_t port);
 
   // --- accesses -------------------------------------------------------------
   std::vector<Fault> faults;

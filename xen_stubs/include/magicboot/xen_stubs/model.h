@@ -68,13 +68,17 @@ enum class SharedInfoParam : uint8_t {
 };
 const char* to_string(SharedInfoParam p);
 
-// A disk the toolstack gave an xl domain (disk = [...]): dom0's blkback
-// serves it as xvda.
+// A disk the toolstack gave an xl domain (disk = [..., access=ro]): dom0's
+// blkback serves it read-only (xen_stubs/model/blkback_twin.h).
 struct DiskConfig {
   std::vector<uint8_t> image;    // the disk's bytes (whole sectors)
   uint32_t sector_size = 512;
   uint32_t vdev = 51712;         // xvda
-  bool backend_connects = true;  // false: blkback stays InitWait for ever
+  bool backend_connects = true;  // false: blkback stays InitWait for ever (a dead dom0 backend)
+  // Offered in the backend directory when not 0 (Linux's blkback offers
+  // 256 and 0, the latter as "max-ring-page-order" = 0).
+  unsigned max_indirect_segments = 0;
+  unsigned max_ring_page_order = 0;  // at most 4 (XENBUS_MAX_RING_GRANT_ORDER)
 };
 
 // One response blkback puts on the ring (a test may change it on the way).
@@ -82,6 +86,16 @@ struct BlkbackResponse {
   uint64_t id;
   uint8_t operation;
   int16_t status;
+};
+
+// One message xenstored puts on the store ring: a reply or a watch event
+// (a test may change any of it on the way, the type included).
+struct XenstoreMessage {
+  uint32_t type;    // the request's XS_ type, XS_ERROR or XS_WATCH_EVENT
+  uint32_t req_id;  // the request's (0 for a watch event)
+  uint32_t tx_id;
+  std::string payload;
+  std::optional<uint32_t> len;  // the header's len when it should lie (nullopt: payload's size)
 };
 
 struct GrantInfo {
@@ -256,23 +270,37 @@ class Model {
   size_t host_bytes() const;
 
   // --- dom0's backends (xl): xenstored and blkback --------------------------
-  // Grant entries that are valid or in use (any of permit/reading/writing).
+  // They run when the guest gives dom0 the CPU: EVTCHNOP_send on an
+  // interdomain port, SCHEDOP_yield or SCHEDOP_block (see xen_stubs/README.md).
+  // Grant entries from GNTTAB_NR_RESERVED_ENTRIES on (the toolstack's console
+  // and xenstore grants below are not the guest's) with any of
+  // GTF_permit_access, GTF_reading, GTF_writing set.
   std::vector<GrantInfo> active_grants() const;
   std::vector<Gfn> grant_frame_gfns() const;  // where grant frames are mapped now
   int backend_state() const;                  // the vbd backend's XenbusState; -1 without a disk
   bool backend_connected() const;             // blkback has the ring mapped
-  std::optional<Gfn> backend_ring_gfn() const;
-  // Pages dom0's blkback can write now: the ring while connected, and every
-  // page granted to dom0 writable.
+  std::optional<Gfn> backend_ring_gfn() const;  // the ring's (first) page while connected
+  // Pages dom0's blkback can write now: the ring while connected, the
+  // pages it holds mapped, and every page granted to dom0 writable.
   std::vector<Gfn> backend_writable_gfns() const;
+  // Guest ports blkback is bound to (interdomain, its end open).
+  std::vector<uint32_t> backend_bound_ports() const;
+  // dom0's view of the store (absolute paths, or relative to the guest's
+  // home /local/domain/1): nullopt when the node does not exist.
   std::optional<std::string> xenstore_read(const std::string& path) const;
-  uint64_t backend_requests() const;
-  unsigned backend_max_in_flight() const;
+  std::vector<std::string> xenstore_directory(const std::string& path) const;
+  // dom0 (the toolstack) writes a node: watches fire, blkback may react.
+  void xenstore_write(const std::string& path, const std::string& value);
+  uint64_t backend_requests() const;        // requests blkback took off the ring
+  unsigned backend_max_in_flight() const;   // most requests waiting when it looked
   // Ports other than the toolstack's console and xenstore ports.
   std::vector<uint32_t> loader_bound_ports() const;
-  // Fault hooks: each xenstore reply payload (by its type), each blkback
-  // response, before it goes on the ring. nullptr: none.
+  // Fault hooks, nullptr for none: each xenstore reply's payload (by its
+  // type); then every message xenstored sends, replies and watch events,
+  // whole (type, ids, payload, a lying len); each blkback response. Applied
+  // before the bytes go on the ring.
   void set_xenstore_reply_filter(std::function<void(uint32_t type, std::string& payload)> f);
+  void set_xenstore_message_filter(std::function<void(XenstoreMessage&)> f);
   void set_blkback_response_filter(std::function<void(BlkbackResponse&)> f);
 
   // Magic-page GFNs for a toolstack offset (console 0, xenstore 1, ...).
