@@ -98,20 +98,25 @@ void GrantTwin::seed_toolstack_entries(uint64_t console_gfn, uint64_t xenstore_g
 
 void GrantTwin::note_write(uint64_t mfn, uint64_t offset, uint64_t len) {
   if (mfn < m_.grant_mfn || mfn - m_.grant_mfn >= kMaxGrantFrames || len == 0) return;
+  constexpr uint64_t kDomid = offsetof(grant_entry_v1_t, domid), kFrame = offsetof(grant_entry_v1_t, frame);
   const uint32_t base = static_cast<uint32_t>(mfn - m_.grant_mfn) * kPerFrame;
   const uint64_t end = offset + len;
+  const uint64_t now = m_.ring_unfenced.barriers;
   for (uint64_t at = offset - offset % sizeof(grant_entry_v1_t); at < end; at += sizeof(grant_entry_v1_t)) {
     const uint32_t ref = base + static_cast<uint32_t>(at / sizeof(grant_entry_v1_t));
     const uint64_t lo = std::max(offset, at) - at, hi = std::min(end, at + sizeof(grant_entry_v1_t)) - at;
-    const bool flags = lo < kFlagsEnd;
-    const bool body = hi > kFlagsEnd;
+    const bool flags = lo < kFlagsEnd, domid = lo < kFrame && hi > kDomid, frame = hi > kFrame;
+    Body& b = body_written_[ref];
     if (flags) {
-      auto w = body_written_.find(ref);
-      flags_unfenced_[ref] = w != body_written_.end() && w->second == m_.ring_unfenced.barriers;
+      // Fields this store writes go out with the flags; fields an earlier
+      // store wrote need a barrier between.
+      flags_unfenced_[ref] = (!frame && b.frame == now) || (!domid && b.domid == now);
+      if (frame) b.frame = kNever;
+      if (domid) b.domid = kNever;
+    } else {
+      if (frame) b.frame = now;
+      if (domid) b.domid = now;
     }
-    // A body written in the same store as the flags is published with them.
-    if (body && !flags) body_written_[ref] = m_.ring_unfenced.barriers;
-    if (body && flags) body_written_.erase(ref);
   }
 }
 

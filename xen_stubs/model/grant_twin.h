@@ -73,9 +73,15 @@ class GrantTwin {
 
   Model::Impl& m_;
   std::map<uint32_t, Pin> pins_;
-  // Barrier epoch (Impl::fence.barriers) when an entry's frame or domid was
-  // last written by a store that did not also write its flags.
-  std::map<uint32_t, uint64_t> body_written_;
+  // The barrier epoch (Impl::ring_unfenced.barriers) in which an entry's
+  // frame and domid were last written by a store that did not also write
+  // its flags.
+  static constexpr uint64_t kNever = ~uint64_t{0};
+  struct Body {
+    uint64_t frame = kNever;
+    uint64_t domid = kNever;
+  };
+  std::map<uint32_t, Body> body_written_;
   // Entries whose flags were last written while their body was unfenced.
   std::map<uint32_t, bool> flags_unfenced_;
 };
