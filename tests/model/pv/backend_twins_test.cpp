@@ -693,6 +693,28 @@ TEST(GrantTwin, TheToolstackGrantsTheConsoleAndStoreRingsToDom0) {
   EXPECT_TRUE(m.active_grants().empty()) << "the reserved entries are not the guest's";
 }
 
+TEST(GrantTwin, TheTableIsXensWhereverTheGuestMapsIt) {
+  Model m(xl(disk_of()));
+  XsClient xs(m);
+  Front f(m, xs);
+  ASSERT_TRUE(f.connect());
+  const uint32_t g = f.data_page(0);
+  auto& h = m.hypercalls();
+  // Unmapped from the guest's P2M, the table still grants.
+  ASSERT_TRUE(xen::remove_from_physmap(h, board::kGntTab.base.gfn()).ok());
+  EXPECT_TRUE(m.grant_frame_gfns().empty());
+  EXPECT_EQ(f.one(read_req(1, 0, {{g, 0, 7}})).status, BLKIF_RSP_OKAY);
+  ASSERT_EQ(m.active_grants().size(), 2u) << "the ring's and the data page's";
+  // Mapped elsewhere, the guest finds its entries there.
+  const Gfn elsewhere = board::kGntTab.base.gfn() + 5;
+  ASSERT_TRUE(xen::add_to_physmap(h, XENMAPSPACE_grant_table, 0, elsewhere).ok());
+  EXPECT_EQ(m.grant_frame_gfns(), std::vector<Gfn>{elsewhere});
+  grant_entry_v1_t e{};
+  ASSERT_TRUE(m.memory("loader").read(elsewhere.addr() + uint64_t{g} * 8, &e, sizeof e).ok());
+  EXPECT_EQ(e.frame, f.data_addr(0).gfn().value);
+  EXPECT_EQ(e.flags, GTF_permit_access);
+}
+
 // =============================================================================
 // blkback
 // =============================================================================
@@ -770,13 +792,45 @@ TEST(BlkbackTwin, ConnectReadCloseAndBeReadyAgain) {
   f.set_state(XenbusStateInitialising);
   EXPECT_EQ(f.wait_backend(XenbusStateInitWait), XenbusStateInitWait);
 
-  // And it connects again, on the same ring and port.
+  // And it connects again, on the same ring and port, attached where the
+  // ring's responses stopped (BACK_RING_ATTACH): a request already waiting
+  // is served.
+  f.submit({read_req(19, 24, {{refs[1], 0, 7}})});  // the port is unbound: nobody hears
+  EXPECT_TRUE(f.responses().empty());
   f.set_state(XenbusStateInitialised);
   ASSERT_EQ(f.wait_backend(XenbusStateConnected), XenbusStateConnected);
+  auto waiting = f.responses();
+  ASSERT_EQ(waiting.size(), 1u);
+  EXPECT_EQ(waiting[0].id, 19u);
+  EXPECT_EQ(bytes_at(m, f.data_addr(1), kPageSize), image_at(c, 24, kPageSize));
   auto again = f.one(read_req(20, 0, {{refs[0], 0, 7}}));
   EXPECT_EQ(again.status, BLKIF_RSP_OKAY);
   EXPECT_EQ(bytes_at(m, f.data_addr(0), kPageSize), image_at(c, 0, kPageSize));
   EXPECT_TRUE(m.ring_protocol_errors().empty()) << m.ring_protocol_errors()[0];
+}
+
+TEST(BlkbackTwin, ItNotifiesOnlyWhenRspEventAsks) {
+  Model m(xl(disk_of()));
+  XsClient xs(m);
+  Front f(m, xs);
+  ASSERT_TRUE(f.connect());
+  auto pending = [&] {
+    shared_info_t si;
+    m.read_mfn(m.shared_info_mfn(), 0, &si, sizeof si);
+    return (si.evtchn_pending[0] >> f.port) & 1;
+  };
+  const uint32_t g = f.data_page(0);
+  auto& mem = m.memory("loader");
+  // rsp_event far ahead: the frontend polls, blkback keeps quiet.
+  ASSERT_TRUE(mem.store32(f.page(0) + offsetof(blkif_sring, rsp_event), 100).ok());
+  f.submit({read_req(1, 0, {{g, 0, 7}})});
+  EXPECT_EQ(u32(mem.load32(f.page(0) + offsetof(blkif_sring, rsp_prod))), 1u);
+  EXPECT_EQ(pending(), 0u);
+  // rsp_event at the next response: notified.
+  ASSERT_TRUE(mem.store32(f.page(0) + offsetof(blkif_sring, rsp_event), 2).ok());
+  f.submit({read_req(2, 8, {{g, 0, 7}})});
+  EXPECT_EQ(pending(), 1u);
+  EXPECT_EQ(f.responses().size(), 2u);
 }
 
 TEST(BlkbackTwin, ARefusedGrantIsAnErrorAndNothingIsWritten) {
