@@ -77,18 +77,23 @@ Res<void> GrantTable::end(GrantRef ref) {
   return {};
 }
 
+// From the last frame down; a frame Xen refused to remove stays counted, so
+// a second close() (the failed boot's way out) tries it again.
 Res<void> GrantTable::remove_frames(unsigned count) {
   Res<void> first{};
+  unsigned left = 0;
   for (unsigned i = count; i-- > 0;) {
     auto removed = xen::remove_from_physmap(h_, frame_gfn(i));
     if (removed.ok()) {
       ++removed_total_;
-    } else if (first.ok()) {
+      continue;
+    }
+    if (left == 0) left = i + 1;
+    if (first.ok())
       first = MB_ERR(ErrorCode::kHypercall, "grant-unmap", "grant frame %u at GFN %#lx: %s", i, frame_gfn(i).value,
                      xen::to_string(removed.error()));
-    }
   }
-  frames_ = 0;
+  frames_ = left;
   return first;
 }
 

@@ -106,8 +106,13 @@ Res<size_t> XenStore::call(uint32_t type, uint32_t tx, std::span<const std::span
     xsd_sockmsg rsp;
     MB_CHECK(get(&rsp, sizeof rsp, wait));
     if (rsp.len > XENSTORE_PAYLOAD_MAX) {
-      // Where the next message starts is unknowable: the ring is done for.
-      broken_ = true;
+      // Where the next message starts is unknowable from the header. With
+      // one request outstanding, what is on the ring now is all of its
+      // reply: skip to rsp_prod, so the teardown can still use the ring.
+      const uint32_t prod = MB_TRY(mem_.load32(ring_field(place_, offsetof(Ring, rsp_prod))));
+      mem_.barrier();
+      MB_CHECK(mem_.store32(ring_field(place_, offsetof(Ring, rsp_cons)), prod));
+      (void)xen::evtchn_send(h_, place_.port);
       return MB_ERR(ErrorCode::kBadInput, "xenstore-reply", "reply of type %u claims %u bytes (at most %u)",
                     rsp.type, rsp.len, XENSTORE_PAYLOAD_MAX);
     }

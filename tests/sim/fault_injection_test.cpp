@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <functional>
+#include <memory>
 #include <set>
 
 #include "magicboot/hypercall/xen_abi.h"
@@ -172,6 +174,119 @@ TEST(FaultInjection, AFailedRemovalNeverJumps) {
     if (persistent) EXPECT_TRUE(after.shared_info.has_value()) << "a Xen that refuses twice keeps its page";
     else EXPECT_FALSE(after.shared_info.has_value()) << "the retry on the way out removes it";
   }
+}
+
+// The PV disk (issue 13): an xl domain with a vbd, the loader asked to hash
+// it. Every hypercall the PV layer adds, and every xenstore reply, fails in
+// turn: the boot either carries on clean or refuses with a named error --
+// and never jumps with, nor leaves behind, a valid grant, a connected
+// backend or a bound port of its own.
+SimOptions disk_options() {
+  SimOptions o = options(kDomains[3]);  // xl-stock
+  model::DiskConfig d;
+  d.image.resize(64 * 1024);
+  for (size_t i = 0; i < d.image.size(); ++i) d.image[i] = static_cast<uint8_t>(i * 7 + 3);
+  o.disk = d;
+  o.hash_disk = true;
+  o.pv_timeout_ms = 100;
+  return o;
+}
+
+struct PvAfter {
+  size_t grants = 0;
+  bool backend_connected = false;
+  std::vector<uint32_t> loader_ports;
+  std::optional<Gfn> shared_info;
+};
+
+SimResult boot_disk(const SimOptions& o, PvAfter& after) {
+  return run_sim(o, [&](model::Model& m, const SimResult&) {
+    after.grants = m.active_grants().size();
+    after.backend_connected = m.backend_connected();
+    after.loader_ports = m.loader_bound_ports();
+    after.shared_info = m.shared_info_gfn();
+  });
+}
+
+std::string judge_pv(const SimResult& r, const PvAfter& after) {
+  std::string why;
+  if (r.jumped && r.outcome != SimResult::Outcome::kClean) why += "jumped into a rejected boot; ";
+  if (!r.jumped && (r.error.check == nullptr || r.error.check[0] == '\0')) why += "refused without a named error; ";
+  if (after.grants) why += std::to_string(after.grants) + " grant(s) left valid; ";
+  if (after.backend_connected) why += "backend left connected; ";
+  if (!after.loader_ports.empty()) why += "a loader event channel left bound; ";
+  if (after.shared_info) why += "shared_info left mapped; ";
+  for (const auto& f : r.findings) why += "finding " + f.invariant + "; ";
+  return why;
+}
+
+TEST(FaultInjection, PvDiskHypercallsFailInTurn) {
+  PvAfter clean_after;
+  const SimResult clean = boot_disk(disk_options(), clean_after);
+  ASSERT_EQ(clean.outcome, SimResult::Outcome::kClean) << describe(clean);
+  ASSERT_NE(clean.console.find("MAGICBOOT-FW-DISK"), std::string::npos) << clean.console;
+  // Every call of the boot, the ring's notifies included.
+  size_t cases = 0, refused = 0;
+  std::set<std::string> kinds;
+  for (size_t i = 0; i < clean.hypercalls.size(); ++i) {
+    const HypercallRecord& call = clean.hypercalls[i];
+    const std::string name = hypercall_name(call.op, call.cmd);
+    kinds.insert(name);
+    for (long err : errnos_for(call.op, call.cmd)) {
+      SimOptions o = disk_options();
+      o.fault = InjectedFault{i, err, false};
+      PvAfter after;
+      const SimResult r = boot_disk(o, after);
+      ++cases;
+      refused += !r.jumped;
+      EXPECT_EQ(judge_pv(r, after), "") << "call " << i << " " << name << " -> " << err << ": " << describe(r);
+    }
+  }
+  for (const char* must : {"event_channel_op/alloc_unbound", "event_channel_op/close", "event_channel_op/send",
+                           "memory_op/add_to_physmap", "memory_op/remove_from_physmap"})
+    EXPECT_TRUE(kinds.count(must)) << must << " never issued";
+  EXPECT_GT(refused, 0u);
+  std::printf("PV fault injection: %zu cases over %zu kinds of call, %zu refused\n", cases, kinds.size(), refused);
+}
+
+// Each xenstore reply of the boot in turn is wrong, each way a reply can be:
+// xenstored's error, a value that is not what was asked, another request's
+// id, a header that claims more than the protocol allows.
+TEST(FaultInjection, PvDiskXenstoreRepliesFailInTurn) {
+  size_t replies = 0;
+  {
+    SimOptions o = disk_options();
+    o.setup_model = [&](model::Model& m) { m.set_xenstore_message_filter([&](model::XenstoreMessage&) { ++replies; }); };
+    PvAfter after;
+    const SimResult clean = boot_disk(o, after);
+    ASSERT_EQ(clean.outcome, SimResult::Outcome::kClean) << describe(clean);
+  }
+  ASSERT_GT(replies, 20u);
+  using Mutate = void (*)(model::XenstoreMessage&);
+  const std::pair<const char*, Mutate> kWays[] = {
+      {"EIO", [](model::XenstoreMessage& x) { x.type = XS_ERROR; x.payload = std::string("EIO") + '\0'; }},
+      {"garbage", [](model::XenstoreMessage& x) { x.payload = "not-what-you-asked"; }},
+      {"other id", [](model::XenstoreMessage& x) { x.req_id += 1000; }},
+      {"over-long", [](model::XenstoreMessage& x) { x.len = XENSTORE_PAYLOAD_MAX + 1; }},
+  };
+  size_t cases = 0, refused = 0;
+  for (size_t k = 0; k < replies; ++k)
+    for (const auto& [way, mutate] : kWays) {
+      SimOptions o = disk_options();
+      o.setup_model = [k, mutate = mutate](model::Model& m) {
+        auto n = std::make_shared<size_t>(0);
+        m.set_xenstore_message_filter([k, mutate, n](model::XenstoreMessage& x) {
+          if ((*n)++ == k) mutate(x);
+        });
+      };
+      PvAfter after;
+      const SimResult r = boot_disk(o, after);
+      ++cases;
+      refused += !r.jumped;
+      EXPECT_EQ(judge_pv(r, after), "") << "reply " << k << " " << way << ": " << describe(r);
+    }
+  EXPECT_GT(refused, 0u);
+  std::printf("xenstore reply faults: %zu cases over %zu replies, %zu refused\n", cases, replies, refused);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "guest_dt.h"
 #include "magicboot/config.h"
 #include "magicboot/loader/dt.h"
+#include "magicboot/loader/pv_disk.h"
 #include "magicboot/pv/console_ring.h"
 #include "sim_platform.h"
 
@@ -92,7 +93,9 @@ SimResult run_sim(const SimOptions& o, const SimInspector& inspect) {
   cfg.extended_regions = o.extended_regions;
   cfg.shared_info_magic_offset = o.shared_info_magic_offset;
   cfg.shared_info_dt_property = o.shared_info_dt_property;
+  cfg.disk = o.disk;
   model::Model m(cfg);
+  if (o.setup_model) o.setup_model(m);
 
   std::vector<PhysRange> ram = o.ram_override;
   if (ram.empty()) {
@@ -151,6 +154,9 @@ SimResult run_sim(const SimOptions& o, const SimInspector& inspect) {
   opts.bootargs = o.bootargs_override.empty() ? nullptr : o.bootargs_override.c_str();
   opts.shared_info_fallback_offset = CONFIG_SHARED_INFO_MAGIC_OFFSET;
   opts.progress = o.progress ? &progress : nullptr;
+  loader::PvDisk pv(o.pv_timeout_ms);
+  opts.pv = &pv;
+  opts.hash_disk = o.hash_disk;
 
   // As the firmware does: its bring-up discovers the DT, the loader takes it.
   auto booted = [&]() -> Res<void> {
@@ -172,7 +178,8 @@ SimResult run_sim(const SimOptions& o, const SimInspector& inspect) {
     // Bad input must leave nothing behind: judge the domain as it is.
     // Only the memory-state invariants apply: there is no layout to judge.
     model::HandoverView v = view_of_handover(m, res.report);
-    for (auto* check : {model::check_no_xen_page_in_ram, model::check_no_ram_hole, model::check_exclusive_access})
+    for (auto* check : {model::check_no_xen_page_in_ram, model::check_no_ram_hole, model::check_exclusive_access,
+                        model::check_no_foreign_access})
       for (model::Finding& f : check(m, v)) res.findings.push_back(std::move(f));
     res.touched_pages = m.touched_pages();
     res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

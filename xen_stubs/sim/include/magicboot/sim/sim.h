@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -64,6 +65,14 @@ struct SimOptions {
   // DomainConfig::shared_info_dt_property: with the param on, the guest DT
   // carries the offer in /hypervisor xen,shared-info-gfn too.
   bool shared_info_dt_property = model::DomainConfig{}.shared_info_dt_property;
+  // xl: the vbd dom0's blkback serves (DomainConfig::disk). The loader's PV
+  // disk (loader::PvDisk) is always plugged in; hash_disk asks it to read
+  // the whole disk, as "magicboot.disk-sha256" does in the firmware.
+  std::optional<model::DiskConfig> disk;
+  bool hash_disk = false;
+  uint32_t pv_timeout_ms = 500;  // the PV layer's bounded waits
+  // Called on the model before the boot: fault hooks for dom0's backends.
+  std::function<void(model::Model&)> setup_model;
 };
 
 struct SimResult;
