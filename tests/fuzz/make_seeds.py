@@ -83,7 +83,8 @@ def main():
     dtc, mkimage, gzip, mkfs_ext4, mkfs_vfat, mcopy = sys.argv[3:9]
     work = os.path.join(out, "work")
     shutil.rmtree(out, ignore_errors=True)
-    for d in ("dt", "fit", "image", "gzip", "ledger", "partitions", "ext4", "fat", "boot_config", "work"):
+    for d in ("dt", "fit", "image", "gzip", "ledger", "partitions", "ext4", "fat", "boot_config", "xenstore", "blkif",
+              "work"):
         os.makedirs(os.path.join(out, d))
 
     def write(path, data):
@@ -184,6 +185,11 @@ def main():
     write(os.path.join(out, "boot_config", "bls"),
           b"\1title A\nversion 6.1.0-13\nsort-key debian\nmachine-id 0123\nlinux /v\ninitrd /i\noptions a\noptions b\n"
           b"\0title B\nversion 6.1.0-12~rc1\nlinux /w\narchitecture aa64\n\0efi /x.efi\n")
+    # PV answers: no change at all (the clean run), and a few bent ones.
+    write(os.path.join(out, "xenstore", "clean"), b"")
+    write(os.path.join(out, "xenstore", "late-error"), b"\0" * 20 + b"\5\3")
+    write(os.path.join(out, "blkif", "clean"), b"")
+    write(os.path.join(out, "blkif", "bad-status"), b"\0\0\3\xff")
     shutil.rmtree(work)
 
 
