@@ -125,6 +125,10 @@ Res<void> Blkfront::publish() {
     format_to(value, sizeof value, "%u", port_);
     if (done.ok()) done = write("event-channel", value);
     if (done.ok()) done = write("protocol", XEN_IO_PROTO_ABI_ARM);
+    // Our data pages are granted once and reused: blkback may keep them
+    // mapped (it unmaps them all when it disconnects) instead of mapping
+    // and unmapping each one for every request.
+    if (done.ok()) done = write("feature-persistent", "1");
     if (!done.ok()) {
       (void)xs_.transaction_end(tx, false);
       return done;
@@ -263,7 +267,7 @@ Res<void> Blkfront::disconnect() {
     keep(s.ok() ? Res<void>{} : Res<void>{Unexpected<Error>{s.error()}});
     // What we published goes: the device's directory is as the toolstack made it.
     char path[XenStore::kMaxPath];
-    for (const char* key : {"ring-ref", "event-channel", "protocol"})
+    for (const char* key : {"ring-ref", "event-channel", "protocol", "feature-persistent"})
       if (xs_path(path, sizeof path, dir_, key).ok()) keep(xs_.remove(path));
     published_ = false;
   }

@@ -65,6 +65,7 @@ class Boot:
     vuart: bool = False             # xl: vuart = "sbsa_uart"
     xl_config_extra: list[str] = field(default_factory=list)
     disk: str | None = None         # xl: a raw image dom0 serves as the guest's xvda (read-only)
+    disk_dd: bool = False           # xl: dom0 times its own read of the disk first (MAGICBOOT-DOM0-DD)
     dry_run: bool = False           # xl: do not build dom0's initramfs
 
     def __post_init__(self) -> None:
@@ -239,6 +240,8 @@ def xl_setup(boot: Boot, workdir: str) -> tuple[list[str], str]:
     if boot.disk:
         with open(boot.disk, "rb") as f:
             guest.file(XL_DISK.lstrip("/"), f.read())
+        if boot.disk_dd:
+            guest.file("guest/disk-dd", b"")
     cfg = xl_guest_cfg(boot, "/guest/magicboot.bin", ramdisk)
     guest.file("guest/guest.cfg", cfg.encode())
     with open(os.path.join(workdir, "guest.cfg"), "w") as f:

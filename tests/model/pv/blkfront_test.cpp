@@ -217,6 +217,11 @@ TEST(Blkfront, ReadsTheWholeDiskAsTheImageHoldsIt) {
   ASSERT_TRUE(blk.read(1001, 7, part.data()).ok());
   EXPECT_EQ(0, memcmp(part.data(), c.disk->image.data() + 1001 * 512, part.size()));
   EXPECT_GT(blk.stats().max_in_flight, 1u) << "several requests on the ring at once";
+  // Persistent grants: blkback keeps the data pages mapped between requests
+  // (so ending them now would be refused) until it disconnects.
+  unsigned held = 0;
+  for (const model::GrantInfo& g : rig.m.active_grants()) held += (g.flags & GTF_writing) != 0;
+  EXPECT_GT(held, 1u) << "blkback holds the ring and data pages mapped";
   EXPECT_GE(rig.m.backend_max_in_flight(), blk.stats().max_in_flight);
 
   const uint32_t port = blk.port();

@@ -43,7 +43,7 @@ struct PvRecord {
   uint64_t sectors = 0;
   // What the boot read: bytes, requests, the most on the ring at once, and
   // the counter ticks it took (counter_hz per second).
-  uint64_t bytes_read = 0, requests = 0, read_ticks = 0;
+  uint64_t bytes_read = 0, requests = 0, read_ticks = 0, hash_ticks = 0;
   unsigned max_in_flight = 0, data_pages = 0;
   bool hashed = false;  // the whole disk, "magicboot.disk-sha256"
   uint8_t sha256[32] = {};
