@@ -90,7 +90,7 @@ Res<void> run_steps(Platform& p, const DiscoveredDt& dt, Arena& arena, const Boo
             x.map_error.check, x.map_error.detail);
   }
 
-  MB_CHECK(steps::open_pv(p, opts, dt, r.ledger, arena, r.xen));
+  MB_CHECK(steps::open_pv(p, opts, dt, r.ledger, r.xen));
 
   const steps::Identified id = MB_TRY(steps::identify(p.mem, arena, opts, dt));
   clock.end(Stage::kPayload);

@@ -27,7 +27,7 @@ Res<void> open_xen(Platform& p, const BootOptions& opts, const DiscoveredDt& dt,
 // 3b. The PV devices (opts.pv), when the boot asks for the disk
 // (opts.hash_disk); a failure fails the boot (prepare then closes what was
 // opened).
-Res<void> open_pv(Platform& p, const BootOptions& opts, const DiscoveredDt& dt, MemoryLedger& ledger, Arena& arena,
+Res<void> open_pv(Platform& p, const BootOptions& opts, const DiscoveredDt& dt, MemoryLedger& ledger,
                   const XenSession& x);
 
 // 4. What the payload is, and the kernel's Image header. Before anything is

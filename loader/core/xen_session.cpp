@@ -58,12 +58,12 @@ Res<void> open_xen(Platform& p, const BootOptions& opts, const DiscoveredDt& dt,
 
 Res<void> close_xen(Hypercalls& h, XenSession& x) { return x.shared_info.remove(h); }
 
-Res<void> open_pv(Platform& p, const BootOptions& opts, const DiscoveredDt& dt, MemoryLedger& ledger, Arena& arena,
+Res<void> open_pv(Platform& p, const BootOptions& opts, const DiscoveredDt& dt, MemoryLedger& ledger,
                   const XenSession& x) {
   if (opts.pv == nullptr || !opts.hash_disk) return {};
   if (!x.present)
     return MB_ERR(ErrorCode::kUnsupported, "vbd-none", "%s asks for the PV disk, and there is no Xen", kDiskHashWord);
-  return opts.pv->open(p, dt, ledger, arena, opts.hash_disk);
+  return opts.pv->open(p, dt, ledger, opts.hash_disk);
 }
 
 Res<void> close_pv(const BootOptions& opts, MemoryLedger& ledger) {

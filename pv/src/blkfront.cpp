@@ -140,6 +140,16 @@ Res<void> Blkfront::publish() {
 }
 
 Res<void> Blkfront::read(uint64_t lba, uint64_t count, uint8_t* buf) {
+  auto copy = [](void* ctx, const uint8_t* data, size_t len) -> Res<void> {
+    auto** at = static_cast<uint8_t**>(ctx);
+    memcpy(*at, data, len);
+    *at += len;
+    return {};
+  };
+  return read_each(lba, count, copy, &buf);
+}
+
+Res<void> Blkfront::read_each(uint64_t lba, uint64_t count, Visit use, void* ctx) {
   if (!connected_) return MB_ERR(ErrorCode::kBadInput, "disk-read", "the PV disk %s is not connected", dir_);
   if (lba > sectors_ || count > sectors_ - lba)
     return MB_ERR(ErrorCode::kBadInput, "disk-read", "sectors [%lu, +%lu) are past the end of %s (%lu sectors)", lba,
@@ -149,16 +159,19 @@ Res<void> Blkfront::read(uint64_t lba, uint64_t count, uint8_t* buf) {
   const uint64_t chunk = uint64_t{data_pages_} * kPageSize;
   while (bytes > 0) {
     const uint32_t n = static_cast<uint32_t>(bytes < chunk ? bytes : chunk);
-    MB_CHECK(read_chunk(sector, n, buf));
+    MB_CHECK(read_chunk(sector, n));
+    // The data where blkback put it: no copy unless the visitor makes one.
+    const uint8_t* data = MB_TRY(mem_.view(page(1), n));
+    MB_CHECK(use(ctx, data, n));
+    stats_.bytes += n;
     sector += n / kSector;
-    buf += n;
     bytes -= n;
   }
   return {};
 }
 
 // Up to data_pages_ pages of requests on the ring at once, then their answers.
-Res<void> Blkfront::read_chunk(uint64_t sector512, uint32_t bytes, uint8_t* buf) {
+Res<void> Blkfront::read_chunk(uint64_t sector512, uint32_t bytes) {
   const GuestPhys ring = page(0);
   const unsigned pages = (bytes + kPageSize - 1) / kPageSize;
   const unsigned requests = (pages + kSegments - 1) / kSegments;
@@ -214,9 +227,6 @@ Res<void> Blkfront::read_chunk(uint64_t sector512, uint32_t bytes, uint8_t* buf)
     mem_.barrier();
     MB_CHECK(mem_.store32(ring + offsetof(blkif_sring, rsp_event), rsp_cons_ + 1));
   }
-  // The data, now that every request is answered.
-  MB_CHECK(mem_.read(page(1), buf, bytes));
-  stats_.bytes += bytes;
   return {};
 }
 

@@ -120,6 +120,19 @@ class Sizes(JsonMixin):
 
 
 @dataclass
+class DiskRate(JsonMixin):
+    """bench-boot --disk: one xl boot reading a PV disk whole."""
+    bytes: int
+    requests: int
+    max_in_flight: int
+    read_kib_per_s: int        # magicboot's blkfront: ring, blkback, copy out
+    hash_us: int               # its SHA-256 of the same bytes, timed apart
+    dom0_dd_kib_per_s: int     # the ceiling: dom0 reading the image through a loop device
+    percent_of_ceiling: float
+    linux_agrees: bool         # Linux's blkfront read the same SHA-256 after the handover
+
+
+@dataclass
 class BenchResult(JsonMixin):
     """tools/bench-boot's whole result (its --json)."""
     qemu: str
@@ -129,6 +142,7 @@ class BenchResult(JsonMixin):
     errors: list[str] = field(default_factory=list)
     cross_check_failed: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    pv_disk: DiskRate | None = None
 
     def as_json(self) -> dict:
         d = _json(self)

@@ -65,8 +65,7 @@ class PvDevices {
   // `hash_disk`: read the whole disk, keep its SHA-256 in the record and
   // print it as MAGICBOOT-FW-DISK {"sha256":...,"bytes":...} (the tests
   // hold it to dom0's sha256sum of the image).
-  virtual Res<void> open(Platform& p, const DiscoveredDt& dt, MemoryLedger& ledger, Arena& arena,
-                         bool hash_disk) = 0;
+  virtual Res<void> open(Platform& p, const DiscoveredDt& dt, MemoryLedger& ledger, bool hash_disk) = 0;
   virtual Res<void> close(MemoryLedger& ledger) = 0;
   virtual const PvRecord& record() const = 0;
   // The record's lines in the handover report, and its "pv" JSON member

@@ -17,7 +17,7 @@ class PvDisk final : public PvDevices {
  public:
   // Bounded waits, for tests that want a dead backend found quickly.
   explicit PvDisk(uint32_t timeout_ms = pv::Blkfront::kDefaultTimeoutMs) : timeout_ms_(timeout_ms) {}
-  Res<void> open(Platform& p, const DiscoveredDt& dt, MemoryLedger& ledger, Arena& arena, bool hash_disk) override;
+  Res<void> open(Platform& p, const DiscoveredDt& dt, MemoryLedger& ledger, bool hash_disk) override;
   Res<void> close(MemoryLedger& ledger) override;
   const PvRecord& record() const override { return r_; }
   void print_report(Console& c) const override;
@@ -28,7 +28,7 @@ class PvDisk final : public PvDevices {
 
  private:
   Res<void> connect(Platform& p, const DiscoveredDt& dt, MemoryLedger& ledger, PvRecord& r);
-  Res<void> hash(Platform& p, Arena& arena, PvRecord& r);
+  Res<void> hash(Platform& p, PvRecord& r);
   void tally(PvRecord& r) const;
 
   uint32_t timeout_ms_;
