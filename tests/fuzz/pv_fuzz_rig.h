@@ -14,20 +14,11 @@
 #include "fuzz_check.h"
 #include "magicboot/pv/blkfront.h"
 #include "magicboot/xen_stubs/model.h"
+#include "magicboot/xen_stubs/wall_clock_cpu.h"
 
 namespace mb::fuzz {
 
-class WallCpu final : public Cpu {
- public:
-  uint64_t counter() override {
-    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                     std::chrono::steady_clock::now().time_since_epoch())
-                                     .count());
-  }
-  uint64_t counter_hz() const override { return 1'000'000'000; }
-  void clean_to_poc(PhysRange) override {}
-  void jump(const Handover&) override {}
-};
+using WallCpu = model::WallClockCpu;
 
 // Reads the fuzz input a byte at a time; zeros once it runs out.
 class Bytes {

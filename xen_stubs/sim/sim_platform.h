@@ -9,6 +9,7 @@
 
 #include "magicboot/loader/payload/progress.h"
 #include "magicboot/platform.h"
+#include "magicboot/xen_stubs/wall_clock_cpu.h"
 #include "magicboot/sim/sim.h"
 
 namespace mb::sim {
@@ -50,11 +51,7 @@ class RecordingHypercalls final : public Hypercalls {
 
 class RecordingCpu final : public Cpu {
  public:
-  uint64_t counter() override {
-    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                     std::chrono::steady_clock::now().time_since_epoch())
-                                     .count());
-  }
+  uint64_t counter() override { return model::wall_clock_ns(); }
   uint64_t counter_hz() const override { return 1'000'000'000; }
   void clean_to_poc(PhysRange range) override { cleaned.push_back(range); }
   void jump(const Handover& h) override {

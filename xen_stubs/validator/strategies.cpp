@@ -11,6 +11,7 @@
 #include "magicboot/magic_pages/shared_info.h"
 #include "magicboot/pv/blkfront.h"
 #include "magicboot/pv/xenbus.h"
+#include "magicboot/xen_stubs/wall_clock_cpu.h"
 
 namespace mb::model::strategies {
 
@@ -229,18 +230,6 @@ Res<HandoverView> grant_frame_left_on_ram(Model& m) {
 
 namespace {
 
-// A CPU for bounded waits in the model: real time.
-class WallClockCpu final : public Cpu {
- public:
-  uint64_t counter() override {
-    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                     std::chrono::steady_clock::now().time_since_epoch())
-                                     .count());
-  }
-  uint64_t counter_hz() const override { return 1'000'000'000; }
-  void clean_to_poc(PhysRange) override {}
-  void jump(const Handover&) override {}
-};
 
 // magicboot's PV layer, connected and the whole disk read, into `h`.
 struct OpenDisk {

@@ -16,6 +16,7 @@
 #include "boards/xen_arm64/board.h"
 #include "magicboot/pv/xenbus.h"
 #include "magicboot/xen_stubs/model.h"
+#include "magicboot/xen_stubs/wall_clock_cpu.h"
 
 namespace mb::pv {
 namespace {
@@ -26,17 +27,7 @@ using model::DomainConfig;
 using model::DomainKind;
 using model::Model;
 
-class TestCpu final : public Cpu {
- public:
-  uint64_t counter() override {
-    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                     std::chrono::steady_clock::now().time_since_epoch())
-                                     .count());
-  }
-  uint64_t counter_hz() const override { return 1'000'000'000; }
-  void clean_to_poc(PhysRange) override {}
-  void jump(const Handover&) override {}
-};
+using TestCpu = model::WallClockCpu;
 
 std::vector<uint8_t> pattern_disk(size_t bytes) {
   std::vector<uint8_t> d(bytes);
