@@ -26,11 +26,20 @@ lines that interrupt it):
                the RAM banks the report names, which add up to static-max;
                and check_boot.py's --xen checks (--banks N, --initrd).
   --disk-hash  dom0's MAGICBOOT-DOM0-DISK (sha256sum of the image it
-               serves), magicboot's MAGICBOOT-FW-DISK (the whole disk read
-               through its blkfront) and Linux's MAGICBOOT-LINUX-DISK (its
-               own blkfront, after the handover), each once per boot, all
-               with the same SHA-256 and size; and no backend error in the
-               log (dom0's blkback, the hotplug script, Xen's grant table).
+               serves) and Linux's MAGICBOOT-LINUX-DISK (its own blkfront,
+               after the handover), each once per boot, with the same
+               SHA-256 and size; magicboot's MAGICBOOT-FW-DISK (the whole
+               disk read through its blkfront: a firmware built with
+               CONFIG_PV_BLOCK) is optional, but when there is one it must
+               come once per boot and agree too; and --no-backend-errors.
+  --no-backend-errors
+               no backend error in the log: dom0's blkback (`blkback ...
+               error|fail`), the hotplug script (hotplug-error,
+               magicboot-block:), xenbus errors, libxl's (`dom0: xl: ...
+               error`: dom0 relays the error lines of xl create and of xl's
+               monitor of the guest) and Xen's grant table (`(XEN) ...
+               grant_table.c`, or a Xen line naming grants with a warning,
+               error or failure). MAGICBOOT-* lines are not searched.
   --disk-error CHECK
                magicboot refused to boot with MAGICBOOT-ERROR naming CHECK
                (e.g. vbd-none: no disk), and Linux never ran.
@@ -120,11 +129,19 @@ def check_pair(report, xl, boot, banks=None, initrd=False, source=None, gfn=None
 
 
 BACKEND_ERRORS = re.compile(r"(xen-)?blkback.*(error|fail)|vbd.*error|hotplug-error|magicboot-block:|"
-                            r"\(XEN\).*grant_table.*(warn|error|bad)|xenbus.*(error|fail)", re.IGNORECASE)
+                            r"\(XEN\).*(grant_table\.c|grant.*(warn|error|bad|fail))|xenbus.*(error|fail)|"
+                            r"^dom0: xl: .*(error|fail)|libxl: error", re.IGNORECASE)
+
+
+def backend_errors(log_text):
+    """The log's backend error lines, as problems."""
+    return [f"backend error in the log: {line.strip()[:200]}" for line in log_text.splitlines()
+            if "MAGICBOOT-" not in line and BACKEND_ERRORS.search(line)]
 
 
 def check_disk(log_text, boots):
-    """Problems with the three readers' hashes of the PV disk."""
+    """Problems with the readers' hashes of the PV disk (dom0's and Linux's,
+    magicboot's when it printed one)."""
     bad = []
     try:
         dom0 = handover.extract_all(log_text, marker="MAGICBOOT-DOM0-DISK ", relay=True)
@@ -133,7 +150,7 @@ def check_disk(log_text, boots):
     except handover.HandoverError as e:
         return [str(e)]
     for name, got in (("MAGICBOOT-DOM0-DISK", dom0), ("MAGICBOOT-FW-DISK", fw), ("MAGICBOOT-LINUX-DISK", linux)):
-        if len(got) != boots:
+        if len(got) != boots and not (name == "MAGICBOOT-FW-DISK" and not got):
             bad.append(f"{len(got)} {name} line(s) for {boots} boot(s)")
     if dom0:
         want = (dom0[0].get("sha256"), dom0[0].get("bytes"))
@@ -144,9 +161,6 @@ def check_disk(log_text, boots):
                 if (r.get("sha256"), r.get("bytes")) != want:
                     bad.append(f"boot {i + 1}: {name} read sha256 {r.get('sha256')} ({r.get('bytes')} bytes), "
                                f"dom0 has {want[0]} ({want[1]} bytes)")
-    for line in log_text.splitlines():
-        if "MAGICBOOT-" not in line and BACKEND_ERRORS.search(line):
-            bad.append(f"backend error in the log: {line.strip()[:200]}")
     return bad
 
 
@@ -169,6 +183,8 @@ def judge(log_text, opts):
         bad += check_values(xl, i + 1)
     if getattr(opts, "disk_hash", False):
         bad += check_disk(log_text, len(values))
+    if getattr(opts, "disk_hash", False) or getattr(opts, "no_backend_errors", False):
+        bad += backend_errors(log_text)
     disk_error = getattr(opts, "disk_error", None)
     if disk_error:
         errors = re.findall(r"^\[guest\] MAGICBOOT-ERROR \S+: step \S+: ([\w-]+):", log_text, re.MULTILINE)
@@ -282,21 +298,50 @@ def self_test():
     # The disk check: the three hashes agree, or each way they can fail is caught.
     h = "ab" * 32
 
-    def disk_log(fw=h, linux=h, extra=""):
+    def disk_log(fw=h, linux=h, extra="", linux_bytes=8388608):
         lines = [f'MAGICBOOT-DOM0-DISK {{"sha256":"{h}","bytes":8388608}}']
         if fw:
             lines.append(f'[guest] MAGICBOOT-FW-DISK {{"sha256":"{fw}","bytes":8388608,"requests":9}}')
         if linux:
-            lines.append(f'[guest] MAGICBOOT-LINUX-DISK {{"sha256":"{linux}","bytes":8388608}}')
+            lines.append(f'[guest] MAGICBOOT-LINUX-DISK {{"sha256":"{linux}","bytes":{linux_bytes}}}')
         return "\n".join(lines + [extra]) + "\n"
-    disk_cases = {"agree": (disk_log(), False), "firmware differs": (disk_log(fw="cd" * 32), True),
-                  "Linux never read it": (disk_log(linux=None), True),
-                  "blkback error": (disk_log(extra="[   9.1] xen-blkback: backend/vbd/1/51712: error mapping ring"), True)}
-    for name, (text, broken) in disk_cases.items():
-        if bool(check_disk(text, 1)) != broken:
-            print(f"self-test: disk case '{name}' was {'accepted' if broken else 'rejected'}: {check_disk(text, 1)}")
+    two_disk = disk_log() + disk_log(fw=None)  # boot 2 without the firmware's line
+    disk_cases = {"agree": (disk_log(), 1, False), "firmware differs": (disk_log(fw="cd" * 32), 1, True),
+                  "no firmware line (a firmware without PV block)": (disk_log(fw=None), 1, False),
+                  "two boots, no firmware line": (disk_log(fw=None) * 2, 2, False),
+                  "two boots, one firmware line": (two_disk, 2, True),
+                  "Linux differs, no firmware line": (disk_log(fw=None, linux="cd" * 32), 1, True),
+                  "Linux read another size": (disk_log(linux_bytes=4194304), 1, True),
+                  "Linux never read it": (disk_log(linux=None), 1, True),
+                  "dom0 printed no hash": (disk_log().split("\n", 1)[1], 1, True)}
+    for name, (text, boots, broken) in disk_cases.items():
+        if bool(check_disk(text, boots)) != broken:
+            print(f"self-test: disk case '{name}' was {'accepted' if broken else 'rejected'}: "
+                  f"{check_disk(text, boots)}")
             failures += 1
-    total = len(good_cases) + len(bad_cases) + len(two_bad) + 1 + len(disk_cases)
+    # The backend-error check: each kind of error line is caught, a clean
+    # run's lines are not.
+    clean = ["(XEN) Grant table range: 0x00000040200000-0x00000040240000",
+             "[   10.48] xen-blkback: backend/vbd/1/51712: using 1 queues, protocol 1 (arm-abi) persistent grants",
+             "[guest] [    2.1] blkfront: xvda: flush diskcache: disabled; persistent grants: enabled;",
+             '[guest] MAGICBOOT-FW-DISK {"sha256":"' + h + '","error":"none"}',
+             "dom0: xl create done (domid 1)"]
+    errors = ["[   9.1] xen-blkback: backend/vbd/1/51712: error mapping ring",
+              "(XEN) grant_table.c:1234:d0v0 Bad ref 0x5 for d1",
+              "(XEN) d0v0 grant table: failed to map grant 7",
+              "dom0: xl: libxl: error: libxl_device.c:1109:device_backend_callback: Domain 1:unable to add device",
+              "libxl: error: libxl_aoutils.c:646:libxl__kill_xs_path: Device Model already exited",
+              "[   11.2] vbd vbd-1-51712: 2 error writing ring-ref",
+              "[   11.2] xenbus: failed to write error node for backend/vbd/1/51712",
+              "magicboot-block: no free loop device"]
+    if backend_errors("\n".join(clean)):
+        print(f"self-test: a clean log has backend errors: {backend_errors(chr(10).join(clean))}")
+        failures += 1
+    for line in errors:
+        if not backend_errors("\n".join(clean + [line])):
+            print(f"self-test: backend error line accepted: {line}")
+            failures += 1
+    total = len(good_cases) + len(bad_cases) + len(two_bad) + 1 + len(disk_cases) + 1 + len(errors)
     print(f"self-test: {total} cases, {failures} failure(s)")
     return 1 if failures else 0
 
@@ -314,6 +359,8 @@ def main():
     ap.add_argument("--gfn", type=lambda v: int(v, 0), metavar="GFN", help="the shared_info GFN expected")
     ap.add_argument("--disk-hash", action="store_true",
                     help="dom0, magicboot and Linux read the same PV disk (see above)")
+    ap.add_argument("--no-backend-errors", action="store_true",
+                    help="no blkback, hotplug, xenbus, libxl or grant-table error in the log (see above)")
     ap.add_argument("--disk-error", metavar="CHECK", help="magicboot refused with this check (see above)")
     ap.add_argument("--log-only", metavar="LOG", help="judge an existing serial log, boot nothing")
     ap.add_argument("--self-test", action="store_true")
