@@ -117,24 +117,22 @@ Res<void> PvDisk::open(Platform& p, const DiscoveredDt& dt, MemoryLedger& ledger
 
 Res<void> PvDisk::close(MemoryLedger& ledger) {
   PvRecord& r = r_;
-  Res<void> first{};
-  auto keep_first = [&first](Res<void> done) {
-    if (!done.ok() && first.ok()) first = done;
-  };
-  if (blk_) keep_first(blk_->disconnect());
-  if (gnt_) keep_first(gnt_->close());
+  FirstFailure first;
+  if (blk_) first.keep(blk_->disconnect());
+  if (gnt_) first.keep(gnt_->close());
   tally(r);
   // Granted pages go back to free RAM only when nothing of them is granted.
   if (!pages_.empty() && r.grants_ended == r.grants_made) {
-    keep_first(ledger.release(pages_, RangeType::kLoaderHeap));
+    first.keep(ledger.release(pages_, RangeType::kLoaderHeap));
     pages_ = {};
   }
-  r.closed = first.ok();
-  if (!first.ok()) {
+  const Res<void> done = first.result();
+  r.closed = done.ok();
+  if (!done.ok()) {
     r.close_failed = true;
-    r.close_error = first.error();
+    r.close_error = done.error();
   }
-  return first;
+  return done;
 }
 
 void PvDisk::print_report(Console& c) const {

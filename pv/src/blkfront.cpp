@@ -231,7 +231,6 @@ Res<void> Blkfront::read_chunk(uint64_t sector512, uint32_t bytes) {
 }
 
 Res<void> Blkfront::end_grants() {
-  Res<void> first{};
   Deadline wait(h_, cpu_, timeout_ms_);
   while (granted_ > 0) {
     auto ended = gnt_.end(grants_[granted_ - 1]);
@@ -243,25 +242,23 @@ Res<void> Blkfront::end_grants() {
     if (strcmp(ended.error().check, "grant-in-use") == 0 && wait.pause()) continue;
     return ended;
   }
-  return first;
+  return {};
 }
 
 Res<void> Blkfront::disconnect() {
-  Res<void> first{};
-  auto keep = [&first](Res<void> r) {
-    if (!r.ok() && first.ok()) first = r;
-  };
+  FirstFailure first;
+  auto keep = [&first](const auto& r) { first.keep(r); };
   if (published_) {
     // Closing, then Closed: blkback unmaps the ring and unbinds when it sees
     // Closed, and says so by going Closed itself.
     constexpr uint32_t kGone = state_bit(XenbusStateClosing) | state_bit(XenbusStateClosed);
     keep(switch_state(xs_, dir_, XenbusStateClosing));
     auto s = wait_state(xs_, h_, cpu_, backend_, kGone | state_bit(XenbusStateInitWait), 0, timeout_ms_, "vbd-close");
-    keep(s.ok() ? Res<void>{} : Res<void>{Unexpected<Error>{s.error()}});
+    keep(s);
     keep(switch_state(xs_, dir_, XenbusStateClosed));
     s = wait_state(xs_, h_, cpu_, backend_, state_bit(XenbusStateClosed) | state_bit(XenbusStateInitWait), 0,
                    timeout_ms_, "vbd-close");
-    keep(s.ok() ? Res<void>{} : Res<void>{Unexpected<Error>{s.error()}});
+    keep(s);
     // Initialising: Linux's xenbus probes only a device in that state, and
     // blkback answers it with InitWait -- ready for the next frontend.
     // A backend that stays Closed (one that is not Linux's) is accepted
@@ -274,7 +271,7 @@ Res<void> Blkfront::disconnect() {
     if (s.ok() && *s != XenbusStateInitWait && *s != XenbusStateClosed)
       keep(MB_ERR(ErrorCode::kHypercall, "vbd-close", "%s/state is %u (%s) after our Initialising", backend_, *s,
                   xenbus_state_name(*s)));
-    keep(s.ok() ? Res<void>{} : Res<void>{Unexpected<Error>{s.error()}});
+    keep(s);
     // What we published goes: the device's directory is as the toolstack made it.
     char path[XenStore::kMaxPath];
     for (const char* key : {"ring-ref", "event-channel", "protocol", "feature-persistent"})
@@ -290,7 +287,7 @@ Res<void> Blkfront::disconnect() {
     else
       keep(MB_ERR(ErrorCode::kHypercall, "evtchn-close", "port %u: %s", port_, xen::to_string(closed.error())));
   }
-  return first;
+  return first.result();
 }
 
 }  // namespace mb::pv

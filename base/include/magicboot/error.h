@@ -45,4 +45,27 @@ using Res = Result<T, Error>;
 // its callers to return as it is (result.h, "One way each").
 using Failure = Unexpected<Error>;
 
+// A teardown's outcome: every undo step runs even after one fails, and the
+// first failure is what the teardown returns.
+class FirstFailure {
+ public:
+  template <class T>
+  void keep(const Res<T>& r) {
+    if (!r.ok()) note(r.error());
+  }
+  void keep(const Failure& f) { note(f.error); }
+  Res<void> result() const {
+    if (failed_) return Failure{error_};
+    return {};
+  }
+
+ private:
+  void note(const Error& e) {
+    if (!failed_) error_ = e;
+    failed_ = true;
+  }
+  bool failed_ = false;
+  Error error_{};
+};
+
 }  // namespace mb
