@@ -180,7 +180,7 @@ Res<size_t> Ext4::read(const Ext4Inode& n, uint64_t offset, uint8_t* out, size_t
   return done;
 }
 
-Res<uint32_t> Ext4::find_in_dir(const Ext4Inode& dir, const char* name, size_t len) {
+Res<void> Ext4::for_each_entry(const Ext4Inode& dir, EntryFn fn, void* ctx) {
   if (dir.size > kMaxDirBytes)
     return MB_ERR(ErrorCode::kBadInput, "ext4-dir", "directory inode %u is %lu bytes: more than this reader scans (%lu)",
                   dir.number, dir.size, kMaxDirBytes);
@@ -199,11 +199,46 @@ Res<uint32_t> Ext4::find_in_dir(const Ext4Inode& dir, const char* name, size_t l
       if (rec_len < 8 || rec_len % 4 != 0 || rec_len > block_size_ - at || 8u + name_len > rec_len)
         return MB_ERR(ErrorCode::kBadInput, "ext4-dir", "directory inode %u, block %lu: bad entry at %u (rec_len %u, name_len %u)",
                       dir.number, b, at, rec_len, name_len);
-      if (ino != 0 && name_len == len && std::memcmp(e + 8, name, len) == 0) return ino;
+      if (ino != 0 && name_len != 0 && !fn(ctx, reinterpret_cast<const char*>(e + 8), name_len, ino)) return {};
       at += rec_len;
     }
   }
-  return uint32_t{0};
+  return {};
+}
+
+Res<uint32_t> Ext4::find_in_dir(const Ext4Inode& dir, const char* name, size_t len) {
+  struct Want {
+    const char* name;
+    size_t len;
+    uint32_t found;
+  } want{name, len, 0};
+  MB_CHECK(for_each_entry(
+      dir,
+      [](void* ctx, const char* n, size_t l, uint32_t ino) {
+        auto* w = static_cast<Want*>(ctx);
+        if (l != w->len || std::memcmp(n, w->name, l) != 0) return true;
+        w->found = ino;
+        return false;
+      },
+      &want));
+  return want.found;
+}
+
+Res<void> Ext4::list(const char* path, ListFn fn, void* ctx) {
+  const Ext4Inode dir = MB_TRY(lookup(path));
+  if (!dir.is_dir()) return MB_ERR(ErrorCode::kBadInput, "ext4-not-dir", "%s: not a directory", path);
+  struct Relay {
+    ListFn fn;
+    void* ctx;
+  } relay{fn, ctx};
+  return for_each_entry(
+      dir,
+      [](void* c, const char* n, size_t l, uint32_t) {
+        auto* r = static_cast<Relay*>(c);
+        const bool dot = (l == 1 && n[0] == '.') || (l == 2 && n[0] == '.' && n[1] == '.');
+        return dot || r->fn(r->ctx, n, l);
+      },
+      &relay);
 }
 
 Res<Ext4Inode> Ext4::lookup(const char* path, bool follow) {

@@ -20,12 +20,16 @@ bool same_name(const char* a, size_t alen, const char* b, size_t blen) {
 }
 
 // "KERNEL  IMG" -> "KERNEL.IMG"
+// The 8.3 name as Windows and Linux show it: byte 12's bits 3 and 4 (NT)
+// say the base or the extension was written in lower case (mtools and
+// Linux store "loader" this way, without a long name).
 size_t short_name(const uint8_t* e, char* out) {
+  auto put = [](uint8_t c, bool lower) { return static_cast<char>(lower && c >= 'A' && c <= 'Z' ? c + 32 : c); };
   size_t n = 0;
-  for (int i = 0; i < 8 && e[i] != ' '; ++i) out[n++] = static_cast<char>(i == 0 && e[0] == 0x05 ? 0xe5 : e[i]);
+  for (int i = 0; i < 8 && e[i] != ' '; ++i) out[n++] = put(i == 0 && e[0] == 0x05 ? 0xe5 : e[i], e[12] & 0x08);
   if (e[8] != ' ') {
     out[n++] = '.';
-    for (int i = 8; i < 11 && e[i] != ' '; ++i) out[n++] = static_cast<char>(e[i]);
+    for (int i = 8; i < 11 && e[i] != ' '; ++i) out[n++] = put(e[i], e[12] & 0x10);
   }
   return n;
 }
@@ -192,7 +196,7 @@ Res<size_t> Fat::read(const FatFile& f, uint64_t offset, uint8_t* out, size_t le
   return done;
 }
 
-Res<FatFile> Fat::find(const FatFile& dir, const char* name, size_t len) {
+Res<void> Fat::for_each_entry(const FatFile& dir, EntryFn fn, void* ctx) {
   alignas(8) uint8_t s[kMaxSectorSize];
   char lfn[256];
   size_t lfn_len = 0;
@@ -254,16 +258,53 @@ Res<FatFile> Fat::find(const FatFile& dir, const char* name, size_t len) {
     if (e[11] & kAttrVolume) continue;
     char sname[13];
     const size_t slen = short_name(e, sname);
-    if (!same_name(name, len, sname, slen) && !(have_lfn && same_name(name, len, lfn, lfn_len))) continue;
     FatFile f;
     f.first_cluster = uint32_t{load_le16(e + 0x1a)} | (bits_ == 32 ? uint32_t{load_le16(e + 0x14)} << 16 : 0);
     f.size = load_le32(e + 0x1c);
     f.dir = (e[11] & kAttrDir) != 0;
     // ".." of a directory in the root points at cluster 0: the root.
     f.root = f.dir && f.first_cluster == 0;
-    return f;
+    if (!fn(ctx, sname, slen, have_lfn ? lfn : nullptr, lfn_len, f)) return {};
   }
-  return MB_ERR(ErrorCode::kBadInput, "fat-not-found", "%.*s: no such file", static_cast<int>(len), name);
+  return {};
+}
+
+Res<FatFile> Fat::find(const FatFile& dir, const char* name, size_t len) {
+  struct Want {
+    const char* name;
+    size_t len;
+    FatFile found;
+    bool hit;
+  } want{name, len, {}, false};
+  MB_CHECK(for_each_entry(
+      dir,
+      [](void* c, const char* sname, size_t slen, const char* lfn, size_t lfn_len, const FatFile& f) {
+        auto* w = static_cast<Want*>(c);
+        if (!same_name(w->name, w->len, sname, slen) && !(lfn && same_name(w->name, w->len, lfn, lfn_len))) return true;
+        w->found = f;
+        w->hit = true;
+        return false;
+      },
+      &want));
+  if (!want.hit) return MB_ERR(ErrorCode::kBadInput, "fat-not-found", "%.*s: no such file", static_cast<int>(len), name);
+  return want.found;
+}
+
+Res<void> Fat::list(const char* path, ListFn fn, void* ctx) {
+  const FatFile dir = MB_TRY(lookup(path));
+  if (!dir.dir) return MB_ERR(ErrorCode::kBadInput, "fat-not-dir", "%s: not a directory", path);
+  struct Relay {
+    ListFn fn;
+    void* ctx;
+  } relay{fn, ctx};
+  return for_each_entry(
+      dir,
+      [](void* c, const char* sname, size_t slen, const char* lfn, size_t lfn_len, const FatFile&) {
+        auto* r = static_cast<Relay*>(c);
+        if (sname[0] == '.') return true;  // "." and ".." (8.3 names cannot start with a dot otherwise)
+        return lfn ? r->fn(r->ctx, lfn, lfn_len) : r->fn(r->ctx, sname, slen);
+      },
+      &relay);
 }
 
 Res<FatFile> Fat::lookup(const char* path) {

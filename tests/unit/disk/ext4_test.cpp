@@ -2,6 +2,7 @@
 // disk, Debian-like /boot, symlinks fast and slow, relative and absolute, a
 // sparse file with a two-level extent tree, a 300-entry directory), each
 // file's SHA-256 against sha256sum's; then against the same disk damaged.
+#include <algorithm>
 #include "magicboot/loader/disk/ext4.h"
 
 #include <gtest/gtest.h>
@@ -110,6 +111,42 @@ TEST(Ext4, SymlinksAndPaths) {
   EXPECT_EQ(read_all(*fs, "boot/vmlinuz"), "ext4-path");
   auto nf = fs->lookup("/boot/missing");
   EXPECT_STREQ(nf.error().detail, "/boot/missing: no such file");
+}
+
+std::vector<std::string> names_in(Ext4& fs, const char* dir, std::string* error = nullptr) {
+  std::vector<std::string> names;
+  auto r = fs.list(
+      dir,
+      [](void* c, const char* n, size_t l) {
+        static_cast<std::vector<std::string>*>(c)->emplace_back(n, l);
+        return true;
+      },
+      &names);
+  if (!r.ok() && error) *error = r.error().check;
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+TEST(Ext4, ListsDirectoriesWithoutDots) {
+  const Disk& d = made();
+  Mounted m(d.bytes);
+  auto fs = Ext4::mount(m.part);
+  ASSERT_TRUE(fs.ok()) << fs.error().detail;
+  EXPECT_EQ(names_in(*fs, "/boot"),
+            (std::vector<std::string>{"extlinux", "initrd.img-6.1.0-test", "vmlinuz-6.1.0-test"}));
+  // Through a symlink to the directory, and a big (htree) directory whole.
+  const auto many = names_in(*fs, "/many");
+  EXPECT_EQ(many.size(), 300u);
+  EXPECT_TRUE(std::binary_search(many.begin(), many.end(), "file-299"));
+  std::string err;
+  names_in(*fs, "/vmlinuz", &err);
+  EXPECT_EQ(err, "ext4-not-dir");
+  names_in(*fs, "/nothing", &err);
+  EXPECT_EQ(err, "ext4-not-found");
+  // The visitor stops the walk.
+  unsigned seen = 0;
+  ASSERT_TRUE(fs->list("/many", [](void* c, const char*, size_t) { return ++*static_cast<unsigned*>(c) < 5; }, &seen).ok());
+  EXPECT_EQ(seen, 5u);
 }
 
 TEST(Ext4, PartialReadsAndHoles) {

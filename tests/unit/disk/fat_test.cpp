@@ -1,6 +1,7 @@
 // The FAT reader against FAT12, FAT16 and FAT32 filesystems mkfs.vfat made
 // and mtools filled (make_fat.sh): each file's SHA-256 against sha256sum's,
 // long and 8.3 names in any case, then the same images damaged.
+#include <algorithm>
 #include "magicboot/loader/disk/fat.h"
 
 #include <gtest/gtest.h>
@@ -90,6 +91,38 @@ TEST_P(FatBits, ReadsEveryFileAsSha256sumSawIt) {
   ASSERT_EQ(*fs->read(*k, 100000, part.data(), part.size()), part.size());
   EXPECT_TRUE(std::equal(part.begin(), part.end(), whole.begin() + 100000));
   EXPECT_EQ(*fs->read(*k, k->size - 3, part.data(), part.size()), 3u);
+}
+
+TEST_P(FatBits, ListsLongAndShortNamesWithoutDots) {
+  const Image& img = made(GetParam());
+  MemoryBlockDevice dev(img.bytes);
+  auto fs = Fat::mount(dev);
+  ASSERT_TRUE(fs.ok()) << fs.error().detail;
+  auto names_in = [&](const char* dir, std::string* error = nullptr) {
+    std::vector<std::string> names;
+    auto r = fs->list(
+        dir,
+        [](void* c, const char* n, size_t l) {
+          static_cast<std::vector<std::string>*>(c)->emplace_back(n, l);
+          return true;
+        },
+        &names);
+    if (!r.ok() && error) *error = r.error().check;
+    std::sort(names.begin(), names.end());
+    return names;
+  };
+  // The root (fixed on FAT12/16, a chain on FAT32): long names as written,
+  // KERNEL.IMG (8.3 only) as stored.
+  EXPECT_EQ(names_in("/"), (std::vector<std::string>{"EFI", "KERNEL.IMG", "empty", "loader", "many", "vmlinuz-6.1.0-test"}));
+  EXPECT_EQ(names_in("/loader/entries"), (std::vector<std::string>{"debian-6.1.0-test.conf"}));
+  const auto many = names_in("/many");
+  EXPECT_EQ(many.size(), 100u);
+  EXPECT_TRUE(std::binary_search(many.begin(), many.end(), "a long name number 99.txt"));
+  std::string err;
+  names_in("/KERNEL.IMG", &err);
+  EXPECT_EQ(err, "fat-not-dir");
+  names_in("/nothing", &err);
+  EXPECT_EQ(err, "fat-not-found");
 }
 
 INSTANTIATE_TEST_SUITE_P(Fat, FatBits, ::testing::Values(12u, 16u, 32u));

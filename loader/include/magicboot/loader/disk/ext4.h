@@ -65,6 +65,11 @@ class Ext4 {
   // "ext4-blockmap" (a file without extents), "disk-read".
   Res<size_t> read(const Ext4Inode& inode, uint64_t offset, uint8_t* buf, size_t len);
 
+  // Calls fn with each name in the directory at `path` (without "." and
+  // ".."), in on-disk order, until it returns false. Errors as lookup()'s,
+  // and "ext4-not-dir".
+  using ListFn = bool (*)(void* ctx, const char* name, size_t len);
+  Res<void> list(const char* path, ListFn fn, void* ctx);
   uint32_t block_size() const { return block_size_; }
   uint64_t block_count() const { return blocks_; }
 
@@ -73,6 +78,8 @@ class Ext4 {
   Res<void> read_block(uint64_t block, uint8_t* buf);
   Res<Ext4Inode> inode(uint32_t number);
   Res<uint64_t> map_block(const Ext4Inode& inode, uint64_t logical, bool& hole);
+  using EntryFn = bool (*)(void* ctx, const char* name, size_t len, uint32_t inode);
+  Res<void> for_each_entry(const Ext4Inode& dir, EntryFn fn, void* ctx);
   Res<uint32_t> find_in_dir(const Ext4Inode& dir, const char* name, size_t len);
 
   BlockDevice* dev_;

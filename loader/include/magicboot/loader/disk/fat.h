@@ -38,6 +38,11 @@ class Fat {
   // chain shorter than the size), "disk-read".
   Res<size_t> read(const FatFile& file, uint64_t offset, uint8_t* buf, size_t len);
 
+  // Calls fn with each name in the directory at `path` (the long name when
+  // there is one, else the 8.3 name; without "." and ".."), in on-disk
+  // order, until it returns false. Errors as lookup()'s, and "fat-not-dir".
+  using ListFn = bool (*)(void* ctx, const char* name, size_t len);
+  Res<void> list(const char* path, ListFn fn, void* ctx);
   unsigned bits() const { return bits_; }
   uint32_t cluster_bytes() const { return cluster_bytes_; }
 
@@ -46,6 +51,11 @@ class Fat {
   Res<void> read_sector(uint64_t sector, uint8_t* buf);
   Res<uint32_t> next(uint32_t cluster);
   Res<uint32_t> cluster_at(const FatFile& file, uint32_t index);
+  // Each entry of `dir`: its 8.3 name, its long name (nullptr if none) and
+  // what it is; until fn returns false.
+  using EntryFn = bool (*)(void* ctx, const char* sname, size_t slen, const char* lfn, size_t lfn_len,
+                           const FatFile& f);
+  Res<void> for_each_entry(const FatFile& dir, EntryFn fn, void* ctx);
   Res<FatFile> find(const FatFile& dir, const char* name, size_t len);
   Res<void> check_chain(const FatFile& file);
 
