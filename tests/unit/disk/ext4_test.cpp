@@ -2,12 +2,12 @@
 // disk, Debian-like /boot, symlinks fast and slow, relative and absolute, a
 // sparse file with a two-level extent tree, a 300-entry directory), each
 // file's SHA-256 against sha256sum's; then against the same disk damaged.
-#include <algorithm>
 #include "magicboot/loader/disk/ext4.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <fstream>

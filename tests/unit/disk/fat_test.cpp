@@ -1,12 +1,12 @@
 // The FAT reader against FAT12, FAT16 and FAT32 filesystems mkfs.vfat made
 // and mtools filled (make_fat.sh): each file's SHA-256 against sha256sum's,
 // long and 8.3 names in any case, then the same images damaged.
-#include <algorithm>
 #include "magicboot/loader/disk/fat.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <fstream>

@@ -41,6 +41,13 @@ struct BootMenu {
   char title[128] = {};
   size_t ignored_lines = 0;    // keywords this loader does not act on
   std::span<const BootEntry> list() const { return {entries, count}; }
+  // Empty again, in place: the menu is too big for a temporary on the
+  // firmware's stack.
+  void reset() {
+    count = dropped = default_index = ignored_lines = 0;
+    timeout_ds = 0;
+    title[0] = '\0';
+  }
 };
 
 // UAPI.10 version order: <0, 0, >0 as a is lower, equal, higher.
