@@ -88,10 +88,13 @@ Res<Ext4> Ext4::mount(BlockDevice& dev) {
   return fs;
 }
 
-Res<void> Ext4::read_block(uint64_t block, uint8_t* buf) {
-  if (block >= blocks_) return bad("ext4-extent", "block past the filesystem's end", block, blocks_);
+Res<void> Ext4::read_block(uint64_t block, uint8_t* buf) { return read_blocks(block, 1, buf); }
+
+Res<void> Ext4::read_blocks(uint64_t block, uint64_t count, uint8_t* buf) {
+  if (block >= blocks_ || count > blocks_ - block)
+    return bad("ext4-extent", "blocks past the filesystem's end", block + count, blocks_);
   const uint32_t per = block_size_ / dev_->sector_size();
-  return dev_->read(block * per, per, buf);
+  return dev_->read(block * per, count * per, buf);
 }
 
 Res<Ext4Inode> Ext4::inode(uint32_t number) {
@@ -119,7 +122,7 @@ Res<Ext4Inode> Ext4::inode(uint32_t number) {
 
 // The physical block of `logical`, down the extent tree; `hole` when no
 // extent maps it or the extent is unwritten (both read as zeros).
-Res<uint64_t> Ext4::map_block(const Ext4Inode& n, uint64_t logical, bool& hole) {
+Res<uint64_t> Ext4::map_block(const Ext4Inode& n, uint64_t logical, bool& hole, uint64_t* run) {
   if ((n.flags & kInodeExtents) == 0)
     return MB_ERR(ErrorCode::kUnsupported, "ext4-blockmap", "inode %u has no extent tree (a block-mapped file)", n.number);
   alignas(8) uint8_t buf[kMaxBlockSize];
@@ -148,6 +151,7 @@ Res<uint64_t> Ext4::map_block(const Ext4Inode& n, uint64_t logical, bool& hole) 
       const uint64_t first = load_le32(hit);
       if (logical >= first + len || unwritten) return uint64_t{0};
       hole = false;
+      if (run != nullptr) *run = first + len - logical;
       return start + (logical - first);
     }
     const uint64_t child = uint64_t{load_le16(hit + 8)} << 32 | load_le32(hit + 4);
@@ -168,9 +172,18 @@ Res<size_t> Ext4::read(const Ext4Inode& n, uint64_t offset, uint8_t* out, size_t
     const size_t in_block = static_cast<size_t>(at % block_size_);
     const size_t n_bytes = len - done < block_size_ - in_block ? len - done : block_size_ - in_block;
     bool hole = true;
-    const uint64_t physical = MB_TRY(map_block(n, logical, hole));
+    uint64_t run = 1;
+    const uint64_t physical = MB_TRY(map_block(n, logical, hole, &run));
     if (hole) {
       std::memset(out + done, 0, n_bytes);
+    } else if (in_block == 0 && len - done >= block_size_) {
+      // Whole blocks of one extent in one device read: through blkfront,
+      // a kernel is a few dozen requests in flight, not one per block.
+      const uint64_t whole = (len - done) / block_size_;
+      const uint64_t blocks = run < whole ? run : whole;
+      MB_CHECK(read_blocks(physical, blocks, out + done));
+      done += static_cast<size_t>(blocks * block_size_);
+      continue;
     } else {
       MB_CHECK(read_block(physical, buf));
       std::memcpy(out + done, buf + in_block, n_bytes);

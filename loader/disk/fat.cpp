@@ -90,8 +90,10 @@ Res<Fat> Fat::mount(BlockDevice& dev) {
   return fs;
 }
 
-Res<void> Fat::read_sector(uint64_t sector, uint8_t* buf) {
-  return dev_->read(sector * dev_per_sector_, dev_per_sector_, buf);
+Res<void> Fat::read_sector(uint64_t sector, uint8_t* buf) { return read_sectors(sector, 1, buf); }
+
+Res<void> Fat::read_sectors(uint64_t sector, uint64_t count, uint8_t* buf) {
+  return dev_->read(sector * dev_per_sector_, count * dev_per_sector_, buf);
 }
 
 Res<uint32_t> Fat::next(uint32_t cluster) {
@@ -188,6 +190,19 @@ Res<size_t> Fat::read(const FatFile& f, uint64_t offset, uint8_t* out, size_t le
     const uint32_t in_cluster = static_cast<uint32_t>(at % cluster_bytes_);
     const uint64_t sector = data_start_ + uint64_t{cluster - 2} * sectors_per_cluster_ + in_cluster / bytes_per_sector_;
     const uint32_t in_sector = in_cluster % bytes_per_sector_;
+    if (in_cluster == 0 && len - done >= cluster_bytes_) {
+      // Whole clusters that follow each other on the disk in one device
+      // read (a file mkfs.vfat or Linux wrote is mostly one run).
+      uint32_t index = static_cast<uint32_t>(at / cluster_bytes_), count = 1;
+      while (uint64_t{count + 1} * cluster_bytes_ <= len - done) {
+        const uint32_t c = MB_TRY(cluster_at(f, index + count));
+        if (c != cluster + count) break;
+        ++count;
+      }
+      MB_CHECK(read_sectors(sector, uint64_t{count} * sectors_per_cluster_, out + done));
+      done += size_t{count} * cluster_bytes_;
+      continue;
+    }
     MB_CHECK(read_sector(sector, s));
     const size_t n = len - done < bytes_per_sector_ - in_sector ? len - done : bytes_per_sector_ - in_sector;
     std::memcpy(out + done, s + in_sector, n);

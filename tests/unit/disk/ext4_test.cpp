@@ -149,6 +149,39 @@ TEST(Ext4, ListsDirectoriesWithoutDots) {
   EXPECT_EQ(seen, 5u);
 }
 
+// Counts the reads that reach the disk, as blkfront would see them.
+class CountingDevice final : public BlockDevice {
+ public:
+  explicit CountingDevice(BlockDevice& d) : d_(d) {}
+  uint32_t sector_size() const override { return d_.sector_size(); }
+  uint64_t sector_count() const override { return d_.sector_count(); }
+  Res<void> read(uint64_t lba, uint64_t count, uint8_t* buf) override {
+    ++reads;
+    return d_.read(lba, count, buf);
+  }
+  unsigned reads = 0;
+
+ private:
+  BlockDevice& d_;
+};
+
+TEST(Ext4, AFileOnOneExtentIsOneDiskRead) {
+  const Disk& d = made();
+  Mounted m(d.bytes);
+  CountingDevice counted(m.part);
+  auto fs = Ext4::mount(counted);
+  ASSERT_TRUE(fs.ok()) << fs.error().detail;
+  auto k = fs->lookup("/boot/vmlinuz-6.1.0-test");
+  ASSERT_TRUE(k.ok());
+  Bytes whole(k->size);
+  counted.reads = 0;
+  ASSERT_EQ(*fs->read(*k, 0, whole.data(), whole.size()), whole.size());
+  // 300 KiB: the whole 4 KiB blocks in one read, the tail block in another
+  // (one block at a time would be 75).
+  EXPECT_LE(counted.reads, 2u);
+  EXPECT_EQ(test::sha256_hex(whole.data(), whole.size()), d.sums.at("/boot/vmlinuz-6.1.0-test"));
+}
+
 TEST(Ext4, PartialReadsAndHoles) {
   const Disk& d = made();
   Mounted m(d.bytes);

@@ -76,8 +76,11 @@ class Ext4 {
  private:
   explicit Ext4(BlockDevice& dev) : dev_(&dev) {}
   Res<void> read_block(uint64_t block, uint8_t* buf);
+  Res<void> read_blocks(uint64_t block, uint64_t count, uint8_t* buf);
   Res<Ext4Inode> inode(uint32_t number);
-  Res<uint64_t> map_block(const Ext4Inode& inode, uint64_t logical, bool& hole);
+  // The physical block of `logical`; `run`: how many blocks from it on
+  // the same extent maps contiguously.
+  Res<uint64_t> map_block(const Ext4Inode& inode, uint64_t logical, bool& hole, uint64_t* run = nullptr);
   using EntryFn = bool (*)(void* ctx, const char* name, size_t len, uint32_t inode);
   Res<void> for_each_entry(const Ext4Inode& dir, EntryFn fn, void* ctx);
   Res<uint32_t> find_in_dir(const Ext4Inode& dir, const char* name, size_t len);

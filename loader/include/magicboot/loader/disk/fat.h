@@ -49,6 +49,7 @@ class Fat {
  private:
   explicit Fat(BlockDevice& dev) : dev_(&dev) {}
   Res<void> read_sector(uint64_t sector, uint8_t* buf);
+  Res<void> read_sectors(uint64_t sector, uint64_t count, uint8_t* buf);
   Res<uint32_t> next(uint32_t cluster);
   Res<uint32_t> cluster_at(const FatFile& file, uint32_t index);
   // Each entry of `dir`: its 8.3 name, its long name (nullptr if none) and
