@@ -43,6 +43,18 @@ lines that interrupt it):
   --disk-error CHECK
                magicboot refused to boot with MAGICBOOT-ERROR naming CHECK
                (e.g. vbd-none: no disk), and Linux never ran.
+  --rootfs-label LABEL
+               a disk boot reached the disk's own root filesystem (tools/
+               make-disk's boot layouts): one MAGICBOOT-ROOTFS {json} per boot
+               relayed from [guest], printed by /sbin/init of that root
+               filesystem: "root" /dev/xvda2 (what /proc/mounts has on /;
+               --rootfs-root DEV), "fstype" ext4, "mode" ro, "label" LABEL
+               (magicboot.label= on Linux's command line: the extlinux label
+               or BLS entry that booted; '' for none), "marker" the one only
+               that filesystem holds (magicboot_tools/rootfs.py ROOTFS_MARKER);
+               with --rootfs-initrd NAME its "initrd" (the initrd that
+               mounted it names itself, e.g. initrd.img-V); and no
+               MAGICBOOT-INITRD-ERROR.
 """
 import argparse
 import copy
@@ -56,7 +68,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 sys.path.insert(0, HERE)
 import check_boot  # noqa: E402
-from magicboot_tools import handover  # noqa: E402
+from magicboot_tools import handover, rootfs  # noqa: E402
 
 PAGE = 4096
 MAGIC = (0x39000000, 0x3A000000)            # GUEST_MAGIC (boards/xen_arm64/board.h kMagic)
@@ -164,6 +176,28 @@ def check_disk(log_text, boots):
     return bad
 
 
+def check_rootfs(log_text, boots, label, initrd=None, root="/dev/xvda2"):
+    """Problems with the disk boot's MAGICBOOT-ROOTFS lines (see --rootfs-label)."""
+    try:
+        lines = [r for o, r in handover.extract_relayed(log_text, marker="MAGICBOOT-ROOTFS ") if o == "guest"]
+    except handover.HandoverError as e:
+        return [str(e)]
+    bad = []
+    if len(lines) != boots:
+        bad.append(f"{len(lines)} MAGICBOOT-ROOTFS line(s) relayed as [guest] for {boots} boot(s)")
+    want = {"root": root, "fstype": "ext4", "mode": "ro", "label": label, "marker": rootfs.ROOTFS_MARKER}
+    if initrd is not None:
+        want["initrd"] = initrd
+    for i, r in enumerate(lines):
+        for key, value in want.items():
+            if r.get(key) != value:
+                bad.append(f"boot {i + 1}: MAGICBOOT-ROOTFS {key} {r.get(key)!r}, expected {value!r}")
+    for line in log_text.splitlines():
+        if "MAGICBOOT-INITRD-ERROR" in line:
+            bad.append(f"the initrd failed: {line.strip()[:200]}")
+    return bad
+
+
 def judge(log_text, opts):
     """(problems, [(xl, report or None)])."""
     try:
@@ -185,6 +219,9 @@ def judge(log_text, opts):
         bad += check_disk(log_text, len(values))
     if getattr(opts, "disk_hash", False) or getattr(opts, "no_backend_errors", False):
         bad += backend_errors(log_text)
+    if getattr(opts, "rootfs_label", None) is not None:
+        bad += check_rootfs(log_text, len(values), opts.rootfs_label, getattr(opts, "rootfs_initrd", None),
+                            getattr(opts, "rootfs_root", None) or "/dev/xvda2")
     disk_error = getattr(opts, "disk_error", None)
     if disk_error:
         errors = re.findall(r"^\[guest\] MAGICBOOT-ERROR \S+: step \S+: ([\w-]+):", log_text, re.MULTILINE)
@@ -341,7 +378,39 @@ def self_test():
         if not backend_errors("\n".join(clean + [line])):
             print(f"self-test: backend error line accepted: {line}")
             failures += 1
-    total = len(good_cases) + len(bad_cases) + len(two_bad) + 1 + len(disk_cases) + 1 + len(errors)
+    # The root filesystem check: the disk's own /sbin/init spoke, or each
+    # way it can be wrong is caught.
+    def rootfs_line(**over):
+        r = {"root": "/dev/xvda2", "fstype": "ext4", "mode": "ro", "label": "l0",
+             "initrd": "initrd.img-6.1.0-57-cloud-arm64", "marker": rootfs.ROOTFS_MARKER}
+        r.update(over)
+        return "[guest] MAGICBOOT-ROOTFS " + json.dumps(r, separators=(",", ":")) + "\n"
+    ask = "[guest] MAGICBOOT-ROOTFS-ASK type a line\n"
+    rootfs_cases = {"the disk's root, label l0": (ask + rootfs_line(), 1, {}, False),
+                    "with its initrd named": (rootfs_line(), 1, {"initrd": "initrd.img-6.1.0-57-cloud-arm64"}, False),
+                    "two boots": (rootfs_line() * 2, 2, {}, False),
+                    "the other label": (rootfs_line(label="l0r"), 1, {}, True),
+                    "no label on the command line": (rootfs_line(label=""), 1, {}, True),
+                    "another root device": (rootfs_line(root="/dev/xvda1"), 1, {}, True),
+                    "root mounted read-write": (rootfs_line(mode="rw"), 1, {}, True),
+                    "another filesystem type": (rootfs_line(fstype="vfat"), 1, {}, True),
+                    "a marker of another filesystem": (rootfs_line(marker="initramfs"), 1, {}, True),
+                    "another initrd": (rootfs_line(initrd="initrd.img-6.1.0-9-cloud-arm64"), 1,
+                                       {"initrd": "initrd.img-6.1.0-57-cloud-arm64"}, True),
+                    "no MAGICBOOT-ROOTFS": (ask, 1, {}, True),
+                    "one line for two boots": (rootfs_line(), 2, {}, True),
+                    "from the vuart, not the PV console": (rootfs_line().replace("[guest]", "[guest-vuart]"), 1,
+                                                           {}, True),
+                    "the initrd failed too": (rootfs_line() + "[guest] MAGICBOOT-INITRD-ERROR no /dev/xvda2 after "
+                                              "20 s\n", 1, {}, True),
+                    "a line that does not parse": (rootfs_line()[:-20] + "\n", 1, {}, True)}
+    for name, (text, boots, kw, broken) in rootfs_cases.items():
+        got = check_rootfs(text, boots, "l0", **kw)
+        if bool(got) != broken:
+            print(f"self-test: rootfs case '{name}' was {'accepted' if broken else 'rejected'}: {got}")
+            failures += 1
+    total = (len(good_cases) + len(bad_cases) + len(two_bad) + 1 + len(disk_cases) + 1 + len(errors)
+             + len(rootfs_cases))
     print(f"self-test: {total} cases, {failures} failure(s)")
     return 1 if failures else 0
 
@@ -362,11 +431,17 @@ def main():
     ap.add_argument("--no-backend-errors", action="store_true",
                     help="no blkback, hotplug, xenbus, libxl or grant-table error in the log (see above)")
     ap.add_argument("--disk-error", metavar="CHECK", help="magicboot refused with this check (see above)")
+    ap.add_argument("--rootfs-label", metavar="LABEL",
+                    help="the disk's root filesystem ran, booted by this label (see above)")
+    ap.add_argument("--rootfs-initrd", metavar="NAME", help="with --rootfs-label: the initrd that mounted it")
+    ap.add_argument("--rootfs-root", metavar="DEV", help="with --rootfs-label: the root device (default /dev/xvda2)")
     ap.add_argument("--log-only", metavar="LOG", help="judge an existing serial log, boot nothing")
     ap.add_argument("--self-test", action="store_true")
     opts = ap.parse_args(argv)
     if opts.self_test:
         return self_test()
+    if (opts.rootfs_initrd is not None or opts.rootfs_root is not None) and opts.rootfs_label is None:
+        ap.error("--rootfs-initrd and --rootfs-root go with --rootfs-label")
 
     log_text = check_boot.serial_log(ap, opts, harness_args, "check_xl")
     if log_text is None:

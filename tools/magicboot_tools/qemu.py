@@ -2,6 +2,7 @@
 boot's set-up (bare, xen dom0less, xl with a dom0), the serial pump that
 waits for markers, and ending QEMU cleanly. tools/qemu/run's --help
 describes the modes; REFERENCE.md the addresses."""
+import codecs
 import dataclasses
 import os
 import re
@@ -39,6 +40,7 @@ XL_STAGES = [("dom0 shell", r"dom0: shell up"), ("toolstack up", r"dom0: toolsta
              ("xl create done", r"dom0: xl create done"), ("guest boot 2", r"dom0: guest boot 2"),
              ("xl reboot ignored, sysrq b", r"dom0: the guest ignored xl reboot"),
              ("guest rebuilt", r"dom0: (xl reboot done|xl sysrq b done|guest was gone)"),
+             ("console keys written", r"dom0: console keys \d+:"),
              ("dom0 powering off", r"dom0: powering off")]
 
 
@@ -66,6 +68,9 @@ class Boot:
     xl_config_extra: list[str] = field(default_factory=list)
     disk: str | None = None         # xl: a raw image dom0 serves as the guest's xvda (read-only)
     disk_dd: bool = False           # xl: dom0 times its own read of the disk first (MAGICBOOT-DOM0-DD)
+    # xl: (marker, keys): dom0 writes keys to the guest's PV console once a
+    # console line contains marker (in order; tools/qemu/dom0/init send_keys)
+    console_keys: list[tuple[str, bytes]] = field(default_factory=list)
     dry_run: bool = False           # xl: do not build dom0's initramfs
 
     def __post_init__(self) -> None:
@@ -78,6 +83,27 @@ class Boot:
     def from_args(cls, args) -> "Boot":
         """From an argparse namespace that has (some of) these names."""
         return cls(**{f.name: getattr(args, f.name) for f in dataclasses.fields(cls) if hasattr(args, f.name)})
+
+
+def parse_console_keys(text: str) -> tuple[str, bytes]:
+    """--console-keys MARKER:KEYS -> (MARKER, the keys' bytes): MARKER up to
+    the first ':', a plain string (not a regex, no ':'); KEYS with the
+    escapes \\r \\n \\t \\xHH \\\\ undone (\\r is Enter on a console, \\x1b
+    Escape). ValueError naming what is wrong."""
+    marker, sep, keys = text.partition(":")
+    if not sep:
+        raise ValueError(f"'{text}' has no ':' (MARKER:KEYS)")
+    if not marker:
+        raise ValueError(f"'{text}': empty MARKER")
+    try:
+        data = codecs.escape_decode(keys.encode())[0]
+    except ValueError as e:
+        raise ValueError(f"'{text}': bad escape in KEYS ({e})") from None
+    if not data:
+        raise ValueError(f"'{text}': no KEYS")
+    if len(data) > 256:
+        raise ValueError(f"'{text}': more than 256 bytes of KEYS")
+    return marker, data
 
 
 def setup(boot: Boot, workdir: str) -> tuple[list[str], str]:
@@ -242,6 +268,9 @@ def xl_setup(boot: Boot, workdir: str) -> tuple[list[str], str]:
             guest.file(XL_DISK.lstrip("/"), f.read())
         if boot.disk_dd:
             guest.file("guest/disk-dd", b"")
+    for n, (marker, keys) in enumerate(boot.console_keys, 1):
+        guest.file(f"guest/keys/{n}.marker", marker.encode())
+        guest.file(f"guest/keys/{n}.keys", keys)
     cfg = xl_guest_cfg(boot, "/guest/magicboot.bin", ramdisk)
     guest.file("guest/guest.cfg", cfg.encode())
     with open(os.path.join(workdir, "guest.cfg"), "w") as f:
