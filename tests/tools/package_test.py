@@ -16,7 +16,7 @@ import unittest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
-from magicboot_tools import cli, cpio, fdt, measure, qemu, results  # noqa: E402
+from magicboot_tools import cli, cpio, fdt, measure, qemu, results, rootfs  # noqa: E402
 
 DTS = """/dts-v1/;
 / {
@@ -202,6 +202,71 @@ class QemuTest(unittest.TestCase):
         self.assertIn('extra = "say \\"hi\\""', cfg)
         self.assertIn('vuart = "sbsa_uart"\non_crash', cfg)
         self.assertNotIn("ramdisk", cfg)
+
+    def test_xl_console_keys_reach_dom0(self):
+        """--console-keys: /guest/keys/N.marker and N.keys in the cpio after
+        dom0's, in order (tools/qemu/dom0/init send_keys reads them)."""
+        with tempfile.TemporaryDirectory() as d:
+            k, rd = os.path.join(d, "k"), os.path.join(d, "rd")
+            for p in (k, rd):
+                with open(p, "wb") as f:
+                    f.write(b"x")
+            boot = qemu.Boot("xl", k, dom0_kernel=k, dom0_initramfs=rd,
+                             console_keys=[("MAGICBOOT-MENU", b"2"), ("MAGICBOOT-MENU", b"\r")])
+            try:
+                qemu.xl_setup(boot, d)
+            except cli.Failure:
+                self.skipTest("needs qemu-system-aarch64 and dtc")
+            with open(os.path.join(d, "dom0-initramfs"), "rb") as f:
+                data = f.read()
+            files = {n: body for n, _, _, body in read_newc(data[4:])}
+            self.assertEqual([files.get(f"guest/keys/{n}") for n in ("1.marker", "1.keys", "2.marker", "2.keys")],
+                             [b"MAGICBOOT-MENU", b"2", b"MAGICBOOT-MENU", b"\r"])
+            with open(os.path.join(d, "guest.cfg")) as f:
+                self.assertNotIn("ramdisk", f.read(), "no --ramdisk: no ramdisk line (a disk boot)")
+
+
+class ConsoleKeysTest(unittest.TestCase):
+    def test_marker_and_escaped_keys(self):
+        self.assertEqual(qemu.parse_console_keys("MAGICBOOT-MENU:2"), ("MAGICBOOT-MENU", b"2"))
+        self.assertEqual(qemu.parse_console_keys(r"MAGICBOOT-MENU:\x1b[B\r"), ("MAGICBOOT-MENU", b"\x1b[B\r"))
+        self.assertEqual(qemu.parse_console_keys(r"A:b:c\\"), ("A", b"b:c\\"))
+
+    def test_bad(self):
+        for text, why in (("MENU", "no ':'"), (":2", "empty MARKER"), ("MENU:", "no KEYS"),
+                          (r"MENU:\x4", "bad escape"), ("M:" + "k" * 257, "more than 256")):
+            with self.subTest(text=text[:20]), self.assertRaisesRegex(ValueError, why):
+                qemu.parse_console_keys(text)
+
+
+class RootfsTest(unittest.TestCase):
+    MODS = [("xen-blkfront", b"\x7fELF blkfront"), ("dep", b"\x7fELF dep")]
+
+    def test_initrd_reproducible_and_whole(self):
+        import gzip
+        one = rootfs.initrd(b"\x7fELF busybox", self.MODS, "initrd.img-6.1.0-9-x")
+        self.assertEqual(one, rootfs.initrd(b"\x7fELF busybox", self.MODS, "initrd.img-6.1.0-9-x"))
+        files = {n: (m, d) for n, m, _, d in read_newc(gzip.decompress(one))}
+        self.assertEqual(files["init"], (0o100755, rootfs.INITRD_INIT.encode()))
+        self.assertEqual(files["etc/magicboot-initrd"][1], b"initrd.img-6.1.0-9-x\n")
+        self.assertEqual(files["lib/modules/load-order"][1], b"xen-blkfront\ndep\n")
+        self.assertEqual(files["lib/modules/dep.ko"][1], b"\x7fELF dep")
+        self.assertEqual(files["dev/console"][0], 0o020600)
+        self.assertNotIn(rootfs.ROOTFS_MARKER.encode(), gzip.decompress(one), "the marker is the root's only")
+
+    def test_rootfs_tree(self):
+        tree = rootfs.rootfs_tree(b"\x7fELF busybox")
+        self.assertEqual(tree["etc/magicboot-rootfs"][1], rootfs.ROOTFS_MARKER.encode() + b"\n")
+        self.assertEqual(tree["sbin/init"][2], 0o755)
+        self.assertIn("MAGICBOOT-ROOTFS {", rootfs.ROOTFS_INIT)
+        self.assertNotIn(rootfs.ROOTFS_MARKER, rootfs.ROOTFS_INIT + rootfs.INITRD_INIT)
+
+    def test_root_modules_skip_built_in(self):
+        with tempfile.TemporaryDirectory() as d:
+            self.assertEqual(rootfs.root_modules(d), ["xen-blkfront", "ext4"])
+            with open(os.path.join(d, "modules.builtin"), "w") as f:
+                f.write("kernel/fs/ext4/ext4.ko\nkernel/fs/jbd2/jbd2.ko\n")
+            self.assertEqual(rootfs.root_modules(d), ["xen-blkfront"])
 
 
 class MeasureTest(unittest.TestCase):
