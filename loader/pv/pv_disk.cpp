@@ -15,6 +15,37 @@ namespace xa = boards::xen_arm64;
 
 void keep(char* out, size_t cap, const char* s) { format_to(out, cap, "%s", s); }
 
+// "<key>=<digits>" as a whole word of `line`: the number, else `otherwise`
+// (no such word, or not a number below 2^16).
+unsigned word_value(const char* line, const char* key, unsigned otherwise) {
+  const size_t n = strlen(key);
+  for (const char* p = line; p && *p;) {
+    while (*p == ' ') ++p;
+    const char* end = p;
+    while (*end && *end != ' ') ++end;
+    if (static_cast<size_t>(end - p) > n + 1 && strncmp(p, key, n) == 0 && p[n] == '=') {
+      unsigned v = 0;
+      const char* d = p + n + 1;
+      for (; d < end && *d >= '0' && *d <= '9' && v < 0x10000; ++d) v = v * 10 + static_cast<unsigned>(*d - '0');
+      if (d == end && v < 0x10000) return v;
+    }
+    p = end;
+  }
+  return otherwise;
+}
+
+}  // namespace
+
+pv::BlkfrontOptions disk_options(const char* bootargs) {
+  pv::BlkfrontOptions o;
+  o.ring_order = word_value(bootargs, kDiskRingOrderKey, o.ring_order);
+  o.indirect_segments = word_value(bootargs, kDiskIndirectKey, o.indirect_segments);
+  o.max_in_flight = word_value(bootargs, kDiskInFlightKey, o.max_in_flight);
+  return o;
+}
+
+namespace {
+
 }  // namespace
 
 void PvDisk::tally(PvRecord& r) const {
@@ -30,6 +61,10 @@ void PvDisk::tally(PvRecord& r) const {
     r.bytes_read = s.bytes;
     r.max_in_flight = s.max_in_flight;
     r.data_pages = s.data_pages;
+    r.ring_pages = s.ring_pages;
+    r.indirect_segments = s.indirect_segments;
+    r.offered_ring_order = s.offered_ring_order;
+    r.offered_indirect_segments = s.offered_indirect_segments;
     r.backend_final_state = blk_->final_backend_state();
     if (blk_->port() != 0) r.port = blk_->port();
     r.port_closed = r.port != 0 && blk_->port() == 0;
@@ -42,9 +77,9 @@ Res<void> PvDisk::connect(Platform& p, const DiscoveredDt& dt, MemoryLedger& led
   r.store = true;
   gnt_.emplace(p.hyp, p.mem);
   const PhysRange region = dt.xen.grant_table.empty() ? xa::kGntTab : dt.xen.grant_table;
-  MB_CHECK(gnt_->open(region, dt.ram(), 1));
+  MB_CHECK(gnt_->open(region, dt.ram(), pv::Blkfront::kGrantFrames));
   r.grant_base = gnt_->frame_gfn(0);
-  // The ring and data pages: the loader's own RAM while the disk is open,
+  // The ring, data and indirect pages: the loader's own RAM while the disk is open,
   // free RAM again once close() has taken every grant back.
   const uint64_t size = uint64_t{pv::Blkfront::kMaxPages} * kPageSize;
   const GuestPhys base = MB_TRY(ledger.allocate(size, kPageSize, dt.ram()[0].end(), RangeType::kLoaderHeap,
@@ -52,7 +87,7 @@ Res<void> PvDisk::connect(Platform& p, const DiscoveredDt& dt, MemoryLedger& led
   pages_ = PhysRange{base, size};
   r.pages = pages_;
   blk_.emplace(p.hyp, p.mem, p.cpu, *xs_, *gnt_);
-  MB_CHECK(blk_->connect(pages_, 0, timeout_ms_));
+  MB_CHECK(blk_->connect(pages_, 0, timeout_ms_, disk_options(dt.bootargs)));
   r.connected = true;
   keep(r.frontend, sizeof r.frontend, blk_->frontend());
   keep(r.backend, sizeof r.backend, blk_->backend());
@@ -105,8 +140,10 @@ Res<void> PvDisk::open(Platform& p, const DiscoveredDt& dt, MemoryLedger& ledger
     // Reading (the ring, blkback, the copy out of the granted pages) and
     // hashing timed apart: the read rate is what a disk boot gets.
     print(p.console, "\",\"bytes\":%lu,\"requests\":%lu,\"max_in_flight\":%u,\"read_us\":%lu,\"hash_us\":%lu,"
-          "\"read_kib_per_s\":%lu}\n",
+          "\"read_kib_per_s\":%lu,",
           r.bytes_read, r.requests, r.max_in_flight, us, hash_us, us ? r.bytes_read * 1000000 / 1024 / us : 0);
+    print(p.console, "\"ring_pages\":%u,\"indirect_segments\":%u,\"data_pages\":%u}\n", r.ring_pages,
+          r.indirect_segments, r.data_pages);
   }
   if (!opened.ok()) {
     r.open_failed = true;
@@ -145,6 +182,10 @@ void PvDisk::print_report(Console& c) const {
   if (r.bytes_read != 0)
     print(c, "  pv read  %s in %lu requests, up to %u in flight (%u data pages)\n", human_size(r.bytes_read).text,
           r.requests, r.max_in_flight, r.data_pages);
+  if (r.connected)
+    print(c, "  pv ring  %u page(s), %s (backend offers ring order %u, %u indirect segments)\n", r.ring_pages,
+          r.indirect_segments ? "indirect requests" : "direct requests", r.offered_ring_order,
+          r.offered_indirect_segments);
   print(c, "  pv opened: %u grant frame(s) at GFN %#lx, %u grant(s) on [%#lx, +%#lx), event channel %u\n",
         r.frames_mapped, r.grant_base.value, r.grants_made, r.pages.base.value, r.pages.size, r.port);
   print(c, "  pv closed: frontend %s (backend %s), %u/%u grant(s) ended, %u/%u frame(s) removed, port %s\n",
@@ -169,6 +210,8 @@ void PvDisk::print_json(Console& c) const {
   print(c, "\"pv\":{\"disk\":%s,\"frontend\":\"%s\",\"backend_id\":%u,\"sectors\":%lu,\"sector_size\":%u,",
         r.connected ? "true" : "false", r.frontend, r.backend_id, r.sectors, r.sector_size);
   print(c, "\"bytes_read\":%lu,\"requests\":%lu,\"max_in_flight\":%u,", r.bytes_read, r.requests, r.max_in_flight);
+  print(c, "\"ring_pages\":%u,\"indirect_segments\":%u,\"data_pages\":%u,", r.ring_pages, r.indirect_segments,
+        r.data_pages);
   print(c, "\"grant_frames\":{\"gfn\":%lu,\"mapped\":%u,\"removed\":%u},\"grants\":{\"made\":%u,\"ended\":%u},",
         r.grant_base.value, r.frames_mapped, r.frames_removed, r.grants_made, r.grants_ended);
   print(c, "\"port\":%u,\"port_closed\":%s,\"backend_final_state\":%u,\"closed\":%s,\"open_error\":\"%s\"},", r.port,

@@ -1,6 +1,9 @@
-// blkif responses as the fuzz input bends them: each response blkback puts
-// on the ring may get another id, operation or status (2 bytes of input per
-// response). A read that succeeds must return exactly the disk's bytes; every
+// blkif responses as the fuzz input bends them. The first byte picks what
+// blkback offers (ring order 4, 2, 1 or 0; indirect segments 256 or none)
+// and what blkfront asks for (everything, the multi-page ring only, indirect
+// requests only, or one page and direct requests); then each response
+// blkback puts on the ring may get another id, operation or status (2 bytes
+// of input per response). A read that succeeds must return exactly the disk's bytes; every
 // error is named; a clean disconnect leaves nothing behind (pv_fuzz_rig.h).
 #include "pv_fuzz_rig.h"
 
@@ -9,7 +12,15 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace mb;
   auto input = std::make_shared<fuzz::Bytes>(data, size);
-  model::Model m(fuzz::fuzz_domain());
+  const uint8_t variant = input->next();
+  static constexpr unsigned kOrders[] = {4, 2, 1, 0};
+  static constexpr pv::BlkfrontOptions kWants[] = {
+      fuzz::kAllFeatures,
+      {pv::BlkfrontOptions::kMaxRingOrder, 0, pv::BlkfrontOptions::kMaxInFlight},
+      {0, 32, pv::BlkfrontOptions::kMaxInFlight},
+      {0, 0, 16},
+  };
+  model::Model m(fuzz::fuzz_domain(kOrders[variant & 3], (variant & 4) ? 0 : 256));
   m.set_blkback_response_filter([input](model::BlkbackResponse& r) {
     if (input->done()) return;
     const uint8_t how = input->next();
@@ -21,6 +32,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       case 3: r.status = static_cast<int16_t>(static_cast<int8_t>(v)); break;
     }
   });
-  fuzz::run_pv(m, 5);
+  fuzz::run_pv(m, 5, kWants[(variant >> 3) & 3]);
   return 0;
 }

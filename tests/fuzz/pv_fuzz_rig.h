@@ -1,6 +1,7 @@
 // What fuzz_xenstore and fuzz_blkif share: an xl domain of the model with a
-// 64 KiB disk, magicboot's PV layer opened against its xenstored and blkback
-// twins, the fuzz input deciding how the twins' answers are bent. The oracle
+// 64 KiB disk (blkback offering, as Linux's does, a ring of up to 2^4 pages
+// and indirect requests of 256 segments), magicboot's PV layer opened
+// against its xenstored and blkback twins, the fuzz input deciding how the twins' answers are bent. The oracle
 // holds the client to its promises whatever it was told: every error is
 // named, and a disconnect that says it succeeded leaves nothing behind -- no
 // valid grant, no connected backend, no loader port bound.
@@ -40,15 +41,22 @@ inline std::vector<uint8_t> fuzz_disk() {
   return d;
 }
 
-inline model::DomainConfig fuzz_domain() {
+inline model::DomainConfig fuzz_domain(unsigned max_ring_page_order = 4, unsigned max_indirect_segments = 256) {
   model::DomainConfig c;
   c.kind = model::DomainKind::kXl;
   c.ram_bytes = uint64_t{64} << 20;
   model::DiskConfig disk;
   disk.image = fuzz_disk();
+  disk.max_ring_page_order = max_ring_page_order;
+  disk.max_indirect_segments = max_indirect_segments;
   c.disk = disk;
   return c;
 }
+
+// Everything blkfront may use: the largest ring, indirect requests of 32
+// pages (a 64 KiB disk is two of them), the most requests in flight.
+inline constexpr pv::BlkfrontOptions kAllFeatures{pv::BlkfrontOptions::kMaxRingOrder, 32,
+                                                  pv::BlkfrontOptions::kMaxInFlight};
 
 template <class T>
 void named(const Res<T>& r, const char* what) {
@@ -56,7 +64,7 @@ void named(const Res<T>& r, const char* what) {
 }
 
 // Connect, read the whole disk, disconnect; the oracle on the way.
-inline void run_pv(model::Model& m, uint32_t timeout_ms) {
+inline void run_pv(model::Model& m, uint32_t timeout_ms, const pv::BlkfrontOptions& want = kAllFeatures) {
   namespace board = boards::xen_arm64;
   WallCpu cpu;
   GuestMemory& mem = m.memory("loader");
@@ -65,10 +73,11 @@ inline void run_pv(model::Model& m, uint32_t timeout_ms) {
   FUZZ_CHECK(place.ok(), "no xenstore ring in an xl domain");
   pv::XenStore xs(m.hypercalls(), mem, cpu, *place, timeout_ms);
   pv::GrantTable gnt(m.hypercalls(), mem);
-  FUZZ_CHECK(gnt.open(board::kGntTab, {ram.bank, ram.count}, 1).ok(), "grant frames");
+  FUZZ_CHECK(gnt.open(board::kGntTab, {ram.bank, ram.count}, pv::Blkfront::kGrantFrames).ok(), "grant frames");
   pv::Blkfront blk(m.hypercalls(), mem, cpu, xs, gnt);
   const uint64_t size = uint64_t{pv::Blkfront::kMaxPages} * kPageSize;
-  auto connected = blk.connect(PhysRange{GuestPhys{ram.bank[0].base.value + (16u << 20)}, size}, 0, timeout_ms);
+  auto connected =
+      blk.connect(PhysRange{GuestPhys{ram.bank[0].base.value + (16u << 20)}, size}, 0, timeout_ms, want);
   named(connected, "connect");
   if (connected.ok()) {
     std::vector<uint8_t> got(blk.sector_count() * blk.sector_size());

@@ -16,6 +16,7 @@
 #include "boards/xen_arm64/board.h"
 #include "magicboot/pv/xenbus.h"
 #include "magicboot/xen_stubs/model.h"
+#include "magicboot/xen_stubs/validator.h"
 #include "magicboot/xen_stubs/wall_clock_cpu.h"
 
 namespace mb::pv {
@@ -63,7 +64,7 @@ struct Rig {
     const uint64_t size = uint64_t{Blkfront::kMaxPages} * kPageSize;
     return PhysRange{GuestPhys{ram.bank[0].end().value - size}, size};
   }
-  Res<void> open_grants() { return gnt->open(board::kGntTab, {ram.bank, ram.count}, 1); }
+  Res<void> open_grants() { return gnt->open(board::kGntTab, {ram.bank, ram.count}, Blkfront::kGrantFrames); }
 
   Model m;
   GuestMemory& mem;
@@ -146,7 +147,7 @@ TEST(XenStoreClient, RepliesAreCheckedBeforeTheyAreBelieved) {
 
 TEST(GrantTableClient, FramesGoInTheGrantRegionAndLeaveWithClose) {
   Rig rig(xl_with_disk());
-  ASSERT_TRUE(rig.open_grants().ok());
+  ASSERT_TRUE(rig.gnt->open(board::kGntTab, {rig.ram.bank, rig.ram.count}, 1).ok());
   ASSERT_EQ(rig.m.grant_frame_gfns().size(), 1u);
   EXPECT_EQ(rig.m.grant_frame_gfns()[0], board::kGntTab.base.gfn());
   auto ref = rig.gnt->grant(0, (rig.ram.bank[0].base + 0x100000).gfn(), true);
@@ -297,6 +298,268 @@ TEST(Blkfront, AResponseToNoRequestIsRefused) {
   EXPECT_STREQ(r.error().check, "blkif-response");
   rig.m.set_blkback_response_filter(nullptr);
   ASSERT_TRUE(blk.disconnect().ok());
+}
+
+// --- multi-page rings and indirect requests -------------------------------------
+
+TEST(BlkfrontPlan, UsesWhatBothSidesAllowAndFitsThePages) {
+  const BlkfrontOptions today{0, 0, 16};
+  const BlkfrontOptions most{BlkfrontOptions::kMaxRingOrder, 32, BlkfrontOptions::kMaxInFlight};
+  // Neither offered: one ring page, 11-page requests, whatever was asked.
+  BlkfrontLayout l = Blkfront::plan(Blkfront::kMaxPages, 0, 0, most);
+  EXPECT_EQ(l.ring_pages, 1u);
+  EXPECT_FALSE(l.indirect);
+  EXPECT_EQ(l.in_flight, 32u) << "the whole one-page ring";
+  EXPECT_EQ(l.data_pages, 32u * 11);
+  l = Blkfront::plan(Blkfront::kMaxPages, 0, 0, today);
+  EXPECT_EQ(l.in_flight, 16u);
+  EXPECT_EQ(l.data_pages, 176u);
+  EXPECT_EQ(l.pages(), 177u);
+  // Both offered (Linux's blkback: order 4, 256 segments): ours is the cap.
+  l = Blkfront::plan(Blkfront::kMaxPages, 4, 256, most);
+  EXPECT_EQ(l.ring_order, BlkfrontOptions::kMaxRingOrder);
+  EXPECT_EQ(l.slots, 32u << BlkfrontOptions::kMaxRingOrder);
+  EXPECT_TRUE(l.indirect);
+  EXPECT_EQ(l.segments, 32u);
+  EXPECT_EQ(l.in_flight, BlkfrontOptions::kMaxDataPages / 32);
+  EXPECT_EQ(l.indirect_pages, l.in_flight);
+  EXPECT_LE(l.pages(), Blkfront::kMaxPages);
+  // Asked for more segments than offered: the backend's 16.
+  l = Blkfront::plan(Blkfront::kMaxPages, 0, 16, most);
+  EXPECT_TRUE(l.indirect);
+  EXPECT_EQ(l.segments, 16u);
+  EXPECT_EQ(l.in_flight, 32u) << "the one-page ring is full first";
+  // 11 or fewer segments offered: indirect requests buy nothing.
+  l = Blkfront::plan(Blkfront::kMaxPages, 0, 11, most);
+  EXPECT_FALSE(l.indirect);
+  // A multi-page ring with direct requests: the window is the cap.
+  l = Blkfront::plan(Blkfront::kMaxPages, 2, 0, most);
+  EXPECT_EQ(l.ring_pages, 4u);
+  EXPECT_EQ(l.in_flight, BlkfrontOptions::kMaxInFlight);
+  EXPECT_EQ(l.data_pages, BlkfrontOptions::kMaxInFlight * 11);
+  // Few pages: a smaller ring, fewer and smaller requests, never none.
+  l = Blkfront::plan(2, 4, 256, most);
+  EXPECT_EQ(l.ring_pages, 1u);
+  EXPECT_EQ(l.pages(), 2u);
+  EXPECT_FALSE(l.indirect);
+  EXPECT_EQ(l.data_pages, 1u);
+  l = Blkfront::plan(20, 4, 256, most);
+  EXPECT_EQ(l.ring_pages, 4u);
+  EXPECT_TRUE(l.indirect);
+  EXPECT_EQ(l.segments, 15u);
+  EXPECT_EQ(l.pages(), 20u);
+  l = Blkfront::plan(4, 2, 256, most);
+  EXPECT_EQ(l.ring_pages, 2u) << "a ring that leaves a data page";
+  EXPECT_EQ(l.pages(), 4u);
+}
+
+// What a disconnect must have left: nothing of ours valid, mapped, bound,
+// connected or published. Empty when clean; otherwise what is left, by GFN.
+std::string left_behind(Rig& rig, uint32_t port) {
+  std::string why;
+  for (const model::GrantInfo& g : rig.m.active_grants()) {
+    char line[96];
+    snprintf(line, sizeof line, "grant %u on GFN %#lx valid; ", g.ref, uint64_t{g.frame});
+    why += line;
+  }
+  if (rig.m.backend_connected()) why += "backend connected; ";
+  for (uint32_t p : rig.m.bound_ports())
+    if (p == port) why += "port " + std::to_string(p) + " bound; ";
+  const std::string fe = "/local/domain/1/device/vbd/51712/";
+  for (const char* key : {"ring-ref", "ring-ref0", "ring-ref1", "ring-page-order", "event-channel"})
+    if (rig.m.xenstore_read(fe + key)) why += std::string(key) + " still published; ";
+  for (const std::string& e : rig.m.ring_protocol_errors()) why += "ring error " + e + "; ";
+  return why;
+}
+
+struct Variant {
+  const char* name;
+  unsigned offered_order, offered_segments;  // what blkback offers
+  BlkfrontOptions want;
+  unsigned ring_pages, indirect_segments;  // what must be used
+};
+
+void PrintTo(const Variant& v, std::ostream* os) { *os << v.name; }
+
+class BlkfrontVariants : public testing::TestWithParam<Variant> {};
+
+TEST_P(BlkfrontVariants, ReadTheWholeDiskAndEndEveryGrant) {
+  const Variant& v = GetParam();
+  DomainConfig c = xl_with_disk(5u << 20);
+  c.disk->max_ring_page_order = v.offered_order;
+  c.disk->max_indirect_segments = v.offered_segments;
+  Rig rig(c);
+  ASSERT_TRUE(rig.open_grants().ok());
+  Blkfront blk(rig.m.hypercalls(), rig.mem, rig.cpu, *rig.xs, *rig.gnt);
+  auto connected = blk.connect(rig.pages(), 0, 2000, v.want);
+  ASSERT_TRUE(connected.ok()) << detail(connected);
+  const BlkfrontLayout& l = blk.layout();
+  EXPECT_EQ(l.ring_pages, v.ring_pages);
+  EXPECT_EQ(l.indirect ? l.segments : 0u, v.indirect_segments);
+  EXPECT_EQ(blk.stats().offered_ring_order, v.offered_order);
+  EXPECT_EQ(blk.stats().offered_indirect_segments, v.offered_segments);
+
+  // What blkback mapped is what we published: ring-ref, or the order and a
+  // ring-ref<i> per page, each the grant of that ring page.
+  const std::string fe = "/local/domain/1/device/vbd/51712/";
+  if (l.ring_pages == 1) {
+    EXPECT_EQ(rig.m.xenstore_read(fe + "ring-ref"), std::to_string(blk.grant_of(0)));
+    EXPECT_FALSE(rig.m.xenstore_read(fe + "ring-page-order").has_value());
+  } else {
+    EXPECT_FALSE(rig.m.xenstore_read(fe + "ring-ref").has_value());
+    EXPECT_EQ(rig.m.xenstore_read(fe + "ring-page-order"), std::to_string(l.ring_order));
+    for (unsigned i = 0; i < l.ring_pages; ++i)
+      EXPECT_EQ(rig.m.xenstore_read(fe + "ring-ref" + std::to_string(i)), std::to_string(blk.grant_of(i)));
+  }
+  ASSERT_EQ(rig.m.backend_ring_gfn(), rig.pages().base.gfn());
+  const auto writable = rig.m.backend_writable_gfns();
+  for (unsigned i = 0; i < l.ring_pages; ++i)
+    EXPECT_TRUE(std::count(writable.begin(), writable.end(), Gfn{rig.pages().base.gfn().value + i}))
+        << "ring page " << i << " mapped by blkback";
+
+  std::vector<uint8_t> got(c.disk->image.size());
+  ASSERT_TRUE(blk.read(0, blk.sector_count(), got.data()).ok());
+  EXPECT_TRUE(got == c.disk->image);
+  std::vector<uint8_t> part(37 * 512);
+  ASSERT_TRUE(blk.read(4093, 37, part.data()).ok());
+  EXPECT_EQ(0, memcmp(part.data(), c.disk->image.data() + 4093 * 512, part.size()));
+  EXPECT_EQ(blk.stats().max_in_flight, l.in_flight);
+  EXPECT_EQ(rig.m.backend_requests(), blk.stats().requests) << "one ring request per request, indirect or not";
+  const uint64_t pages_read = (c.disk->image.size() + kPageSize - 1) / kPageSize;
+  EXPECT_GE(blk.stats().requests, (pages_read + l.segments - 1) / l.segments);
+  // Persistent grants: blkback holds the ring, data and indirect pages mapped.
+  unsigned held = 0;
+  for (const model::GrantInfo& g : rig.m.active_grants()) held += (g.flags & GTF_writing) != 0;
+  EXPECT_GE(held, l.ring_pages + l.in_flight) << "ring, data and indirect pages held mapped";
+  if (l.indirect) {
+    const GrantRef ind = blk.grant_of(l.ring_pages + l.data_pages);
+    bool found = false;
+    for (const model::GrantInfo& g : rig.m.active_grants())
+      if (g.ref == ind) found = (g.flags & GTF_writing) != 0;
+    EXPECT_TRUE(found) << "the first indirect page is a persistent grant blkback holds";
+  }
+  EXPECT_EQ(rig.m.active_grants().size(), l.pages()) << "every page granted once";
+
+  const uint32_t port = blk.port();
+  ASSERT_TRUE(blk.disconnect().ok());
+  EXPECT_EQ(rig.m.backend_state(), XenbusStateInitWait) << "ready for Linux's blkfront";
+  EXPECT_EQ(rig.gnt->granted_total(), l.pages());
+  EXPECT_EQ(rig.gnt->ended_total(), rig.gnt->granted_total());
+  EXPECT_EQ(left_behind(rig, port), "");
+  ASSERT_TRUE(rig.gnt->close().ok());
+  EXPECT_TRUE(rig.m.grant_frame_gfns().empty());
+  model::HandoverView view;
+  view.ram = rig.ram;
+  EXPECT_TRUE(model::check_no_foreign_access(rig.m, view).empty());
+}
+
+const BlkfrontOptions kMost{BlkfrontOptions::kMaxRingOrder, 32, BlkfrontOptions::kMaxInFlight};
+const BlkfrontOptions kRingOnly{2, 0, BlkfrontOptions::kMaxInFlight};
+const BlkfrontOptions kIndirectOnly{0, 32, BlkfrontOptions::kMaxInFlight};
+INSTANTIATE_TEST_SUITE_P(
+    Offers, BlkfrontVariants,
+    testing::Values(Variant{"neither_offered", 0, 0, kMost, 1, 0},
+                    Variant{"ring_offered", 2, 0, kMost, 4, 0},
+                    Variant{"ring_order1_offered", 1, 0, kMost, 2, 0},
+                    Variant{"indirect_offered", 0, 256, kMost, 1, 32},
+                    Variant{"both_offered", 4, 256, kMost, 4, 32},
+                    Variant{"both_offered_ring_asked", 4, 256, kRingOnly, 4, 0},
+                    Variant{"both_offered_indirect_asked", 4, 256, kIndirectOnly, 1, 32},
+                    Variant{"both_offered_today", 4, 256, BlkfrontOptions{0, 0, 16}, 1, 0},
+                    Variant{"both_offered_big_indirect", 4, 256, BlkfrontOptions{1, 256, 64}, 2, 256},
+                    Variant{"defaults", 4, 256, BlkfrontOptions{}, 1u << BlkfrontOptions{}.ring_order,
+                            BlkfrontOptions{}.indirect_segments > 11 ? BlkfrontOptions{}.indirect_segments : 0}),
+    [](const testing::TestParamInfo<Variant>& i) { return std::string(i.param.name); });
+
+TEST(Blkfront, AnUnreadableOfferIsNoOffer) {
+  DomainConfig c = xl_with_disk(1u << 20);
+  c.disk->max_ring_page_order = 2;
+  c.disk->max_indirect_segments = 256;
+  Rig rig(c);
+  rig.m.xenstore_write("/local/domain/0/backend/vbd/1/51712/max-ring-page-order", "lots");
+  rig.m.xenstore_write("/local/domain/0/backend/vbd/1/51712/feature-max-indirect-segments", "-1");
+  ASSERT_TRUE(rig.open_grants().ok());
+  Blkfront blk(rig.m.hypercalls(), rig.mem, rig.cpu, *rig.xs, *rig.gnt);
+  ASSERT_TRUE(blk.connect(rig.pages(), 0, 2000, kMost).ok());
+  EXPECT_EQ(blk.layout().ring_pages, 1u);
+  EXPECT_FALSE(blk.layout().indirect);
+  std::vector<uint8_t> got(c.disk->image.size());
+  ASSERT_TRUE(blk.read(0, blk.sector_count(), got.data()).ok());
+  EXPECT_TRUE(got == c.disk->image);
+  ASSERT_TRUE(blk.disconnect().ok());
+  EXPECT_EQ(left_behind(rig, 0), "");
+}
+
+TEST(Blkfront, IndirectResponsesAreCheckedAsDirectOnesAre) {
+  using Bend = void (*)(model::BlkbackResponse&);
+  // An id past the 32nd: only a 64-bit answered mask tells it from a real one.
+  const std::pair<Bend, const char*> kWays[] = {
+      {[](model::BlkbackResponse& rsp) { rsp.id = 40; }, "blkif-response"},
+      {[](model::BlkbackResponse& rsp) { rsp.operation = BLKIF_OP_WRITE; }, "blkif-response"},
+      {[](model::BlkbackResponse& rsp) { rsp.status = BLKIF_RSP_ERROR; }, "disk-read"},
+  };
+  for (const auto& [bend, check] : kWays) {
+    DomainConfig c = xl_with_disk(1u << 20);
+    c.disk->max_ring_page_order = 2;
+    c.disk->max_indirect_segments = 256;
+    Rig rig(c);
+    ASSERT_TRUE(rig.open_grants().ok());
+    Blkfront blk(rig.m.hypercalls(), rig.mem, rig.cpu, *rig.xs, *rig.gnt);
+    ASSERT_TRUE(blk.connect(rig.pages(), 0, 2000, kMost).ok());
+    ASSERT_TRUE(blk.layout().indirect);
+    rig.m.set_blkback_response_filter(bend);
+    std::vector<uint8_t> got(c.disk->image.size());
+    auto r = blk.read(64, blk.sector_count() - 64, got.data());
+    ASSERT_FALSE(r.ok());
+    EXPECT_STREQ(r.error().check, check);
+    if (std::string(check) == "disk-read") {
+      EXPECT_NE(std::string(r.error().detail).find("sector 64:"), std::string::npos) << r.error().detail;
+    }
+    rig.m.set_blkback_response_filter(nullptr);
+    ASSERT_TRUE(blk.disconnect().ok());
+    EXPECT_EQ(left_behind(rig, 0), "");
+  }
+}
+
+// The broken variant: a teardown that forgets an indirect page's grant.
+// The checks the variants above pass must catch it at that page's GFN, the
+// validator's no-foreign-access too, and blkback's late DMA lands there.
+TEST(Blkfront, AnIndirectPageLeftGrantedIsCaughtAtItsGfn) {
+  DomainConfig c = xl_with_disk(1u << 20);
+  c.disk->max_indirect_segments = 256;
+  Rig rig(c);
+  ASSERT_TRUE(rig.open_grants().ok());
+  Blkfront blk(rig.m.hypercalls(), rig.mem, rig.cpu, *rig.xs, *rig.gnt);
+  ASSERT_TRUE(blk.connect(rig.pages(), 0, 2000, kIndirectOnly).ok());
+  ASSERT_TRUE(blk.layout().indirect);
+  std::vector<uint8_t> got(c.disk->image.size());
+  ASSERT_TRUE(blk.read(0, blk.sector_count(), got.data()).ok());
+  const unsigned index = blk.layout().ring_pages + blk.layout().data_pages;  // the first indirect page
+  const Gfn gfn{rig.pages().base.gfn().value + index};
+  const uint32_t port = blk.port();
+  ASSERT_TRUE(blk.disconnect().ok());
+  ASSERT_EQ(left_behind(rig, port), "");
+  // What a blkfront that never ended it would leave: the page granted to dom0.
+  auto kept = rig.gnt->grant(0, gfn, false);
+  ASSERT_TRUE(kept.ok());
+  const std::string why = left_behind(rig, port);
+  char want[64];
+  snprintf(want, sizeof want, "on GFN %#lx valid", gfn.value);
+  EXPECT_NE(why.find(want), std::string::npos) << why;
+  model::HandoverView view;
+  view.ram = rig.ram;
+  const auto findings = model::check_no_foreign_access(rig.m, view);
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].first, gfn);
+  EXPECT_EQ(findings[0].owner_a, "linux (free RAM)");
+  // Time passes: dom0's late DMA lands in the page Linux would get as free.
+  std::vector<uint8_t> before(kPageSize), after(kPageSize);
+  ASSERT_TRUE(rig.mem.read(gfn.addr(), before.data(), kPageSize).ok());
+  rig.m.tick();
+  ASSERT_TRUE(rig.mem.read(gfn.addr(), after.data(), kPageSize).ok());
+  EXPECT_NE(before, after) << "blkback wrote into the forgotten indirect page";
+  ASSERT_TRUE(rig.gnt->end(*kept).ok());
+  ASSERT_TRUE(rig.gnt->close().ok());
 }
 
 }  // namespace

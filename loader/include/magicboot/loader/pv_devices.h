@@ -45,6 +45,10 @@ struct PvRecord {
   // the counter ticks it took (counter_hz per second).
   uint64_t bytes_read = 0, requests = 0, read_ticks = 0, hash_ticks = 0;
   unsigned max_in_flight = 0, data_pages = 0;
+  // How: the ring's pages, the pages per indirect request (0: direct
+  // requests of up to 11), and what the backend offered.
+  unsigned ring_pages = 0, indirect_segments = 0;
+  unsigned offered_ring_order = 0, offered_indirect_segments = 0;
   bool hashed = false;  // the whole disk, "magicboot.disk-sha256"
   uint8_t sha256[32] = {};
 
@@ -82,5 +86,11 @@ class PvDevices {
 
 // The word on the kernel command line that asks for the disk's hash.
 inline constexpr const char* kDiskHashWord = "magicboot.disk-sha256";
+// "<key>=N" words that choose how the PV disk is read, as far as the
+// backend offers it (bench-boot --disk measures each): the ring's page
+// order, the pages per indirect request (0: none), the requests in flight.
+inline constexpr const char* kDiskRingOrderKey = "magicboot.disk-ring-order";
+inline constexpr const char* kDiskIndirectKey = "magicboot.disk-indirect";
+inline constexpr const char* kDiskInFlightKey = "magicboot.disk-in-flight";
 
 }  // namespace mb::loader

@@ -13,6 +13,10 @@
 
 namespace mb::loader {
 
+// The blkfront options the kernel command line asks for (kDiskRingOrderKey,
+// kDiskIndirectKey, kDiskInFlightKey; absent or malformed: the defaults).
+pv::BlkfrontOptions disk_options(const char* bootargs);
+
 class PvDisk final : public PvDevices {
  public:
   // Bounded waits, for tests that want a dead backend found quickly.

@@ -2,16 +2,22 @@
 // read through a shared ring and pages granted to the backend.
 //
 // connect() finds the vbd under device/vbd/ that the toolstack set up,
-// grants its ring page and data pages, allocates an event channel for the
-// backend to bind, publishes them in one transaction, and holds the xenbus
-// handshake (Initialised, backend Connected, Connected). read() keeps up to
-// kMaxInFlight requests of up to 11 pages each on the ring at once and
-// polls for their answers (no interrupts). disconnect() undoes all of it in
-// the protocol's order -- Closing, backend Closing; Closed, backend Closed
-// (it has unmapped the ring and unbound); Initialising, backend InitWait --
-// and only then ends the grants and closes the port, so Linux's blkfront
-// finds the device new and its backend ready, and no page of ours is still
-// the backend's to write.
+// reads what the backend offers (max-ring-page-order,
+// feature-max-indirect-segments), plans its pages (plan()), grants the ring
+// page(s), data pages and indirect pages, allocates an event channel for the
+// backend to bind, publishes them in one transaction (ring-ref, or
+// ring-page-order and ring-ref0..N-1), and holds the xenbus handshake
+// (Initialised, backend Connected, Connected). read() keeps up to a window
+// of data pages in flight: direct requests of up to 11 pages, or
+// BLKIF_OP_INDIRECT requests whose segment descriptors lie in an indirect
+// page of their own, and polls for their answers (no interrupts). Every
+// page is granted once, writable (blkif.h note 8), and reused:
+// feature-persistent. disconnect() undoes all of it in the protocol's order
+// -- Closing, backend Closing; Closed, backend Closed (it has unmapped the
+// ring and every persistent grant, and unbound); Initialising, backend
+// InitWait -- and only then ends the grants and closes the port, so Linux's
+// blkfront finds the device new and its backend ready, and no page of ours
+// is still the backend's to write.
 #pragma once
 
 #include <cstdint>
@@ -25,21 +31,65 @@
 
 namespace mb::pv {
 
+// What the frontend asks for of the features a backend may offer; each is
+// used only when the backend offers it, and only as far as it offers. The
+// defaults are what bench-boot --disk measured best (see README, PV disk).
+struct BlkfrontOptions {
+  static constexpr unsigned kMaxRingOrder = 2;          // 4 ring pages, 128 requests
+  static constexpr unsigned kMaxInFlight = 64;          // requests on the ring at once
+  static constexpr unsigned kMaxIndirectSegments = 256;  // Linux's blkback offers 256
+  static constexpr unsigned kMaxDataPages = 704;        // the window: 2.75 MiB in flight
+
+  unsigned ring_order = 0;         // a ring of 2^order pages (ring-page-order)
+  unsigned indirect_segments = 0;  // pages per BLKIF_OP_INDIRECT request; <= 11: direct requests only
+  unsigned max_in_flight = 16;     // requests on the ring at once
+};
+
+// How connect() lays out its pages: the ring, then the data pages (one
+// contiguous window, so a ring-full is visited where it lies), then one
+// indirect page per request in flight.
+struct BlkfrontLayout {
+  unsigned ring_order = 0;
+  unsigned ring_pages = 1;
+  unsigned slots = 32;        // requests the ring holds
+  unsigned segments = 11;     // data pages per request
+  bool indirect = false;      // BLKIF_OP_INDIRECT requests
+  unsigned in_flight = 1;     // requests per round
+  unsigned data_pages = 1;    // the window
+  unsigned indirect_pages = 0;
+  unsigned pages() const { return ring_pages + data_pages + indirect_pages; }
+};
+
 struct BlkfrontStats {
   uint64_t requests = 0;
   uint64_t bytes = 0;
   unsigned max_in_flight = 0;
   unsigned data_pages = 0;
+  unsigned ring_pages = 0;
+  unsigned indirect_segments = 0;  // pages per indirect request; 0: direct requests
+  unsigned offered_ring_order = 0, offered_indirect_segments = 0;  // what the backend offered
 };
 
 class Blkfront final : public loader::BlockDevice {
  public:
-  static constexpr unsigned kSegments = BLKIF_MAX_SEGMENTS_PER_REQUEST;  // pages per request
-  static constexpr unsigned kRingSlots = 32;                              // one ring page
-  static constexpr unsigned kMaxInFlight = 16;  // 32 (the whole ring) measured no faster
-  // The pages connect() needs at most: the ring, and the data pages.
-  static constexpr unsigned kMaxPages = 1 + kMaxInFlight * kSegments;
+  static constexpr unsigned kSegments = BLKIF_MAX_SEGMENTS_PER_REQUEST;  // pages per direct request
+  // The pages connect() uses at most: the largest ring, the window, and
+  // an indirect page for each request in flight.
+  static constexpr unsigned kMaxPages = (1u << BlkfrontOptions::kMaxRingOrder) + BlkfrontOptions::kMaxDataPages +
+                                        BlkfrontOptions::kMaxInFlight;
+  // Grant-table frames enough for all of them (GrantTable::open).
+  static constexpr unsigned kGrantFrames =
+      (kMaxPages + GrantTable::kFirstFree + GrantTable::kEntriesPerFrame - 1) / GrantTable::kEntriesPerFrame;
   static constexpr uint32_t kDefaultTimeoutMs = 10000;
+
+  // The layout of `pages` pages for a backend offering `offered_order` and
+  // `offered_segments` (0: not offered), as `want` asks: the ring order is
+  // the least of the three (and smaller when the pages are few), indirect
+  // requests only when both ask for more than 11 segments, and as many
+  // requests per round as the ring, the pages and want.max_in_flight allow
+  // (at least one). `pages` >= 2.
+  static BlkfrontLayout plan(unsigned pages, unsigned offered_order, unsigned offered_segments,
+                             const BlkfrontOptions& want);
 
   Blkfront(Hypercalls& h, GuestMemory& mem, Cpu& cpu, XenStore& xs, GrantTable& gnt)
       : h_(h), mem_(mem), cpu_(cpu), xs_(xs), gnt_(gnt) {}
@@ -48,14 +98,16 @@ class Blkfront final : public loader::BlockDevice {
 
   // `pages`: page-aligned RAM the loader owns, at least 2 pages (the ring,
   // then data pages; at most kMaxPages are used). `vdev`: the device's
-  // number under device/vbd/, 0 for the first one there. Fails, with
-  // everything it opened undone:
+  // number under device/vbd/, 0 for the first one there. `want`: the ring
+  // order, indirect segments and requests in flight to use as far as the
+  // backend offers them. Fails, with everything it opened undone:
   //   "vbd-none"       no such device (no disk = [...] in the config)
   //   "vbd-backend"    the device's backend, backend-id or geometry is unreadable or wrong
   //   "vbd-connect"    the backend did not reach Connected within the timeout
   //   "vbd-pages"      `pages` is too small or not page-aligned
   //   "evtchn-alloc", grant and xenstore errors as they come
-  Res<void> connect(PhysRange pages, uint32_t vdev = 0, uint32_t timeout_ms = kDefaultTimeoutMs);
+  Res<void> connect(PhysRange pages, uint32_t vdev = 0, uint32_t timeout_ms = kDefaultTimeoutMs,
+                    const BlkfrontOptions& want = {});
   bool connected() const { return connected_; }
 
   uint32_t sector_size() const override { return sector_size_; }
@@ -81,15 +133,21 @@ class Blkfront final : public loader::BlockDevice {
   uint32_t port() const { return port_; }
   unsigned final_backend_state() const { return final_backend_state_; }
   const BlkfrontStats& stats() const { return stats_; }
+  const BlkfrontLayout& layout() const { return layout_; }
+  // The grant of page i of `pages` (layout order), for tests.
+  GrantRef grant_of(unsigned i) const { return i < granted_ ? grants_[i] : 0; }
 
  private:
-  Res<void> handshake(uint32_t timeout_ms);
+  Res<void> handshake(uint32_t timeout_ms, const BlkfrontOptions& want);
+  unsigned offered(const char* key);
   Res<void> publish();
   // Puts the requests for `bytes` on the ring and waits for every answer;
-  // the data is then in pages 1.. .
+  // the data is then in the window (data_page(0)..).
   Res<void> read_chunk(uint64_t sector512, uint32_t bytes);
   Res<void> end_grants();
   GuestPhys page(unsigned i) const { return pages_.base + uint64_t{i} * kPageSize; }
+  unsigned data_index(unsigned i) const { return layout_.ring_pages + i; }
+  unsigned indirect_index(unsigned r) const { return layout_.ring_pages + layout_.data_pages + r; }
 
   Hypercalls& h_;
   GuestMemory& mem_;
@@ -97,7 +155,7 @@ class Blkfront final : public loader::BlockDevice {
   XenStore& xs_;
   GrantTable& gnt_;
   PhysRange pages_{};
-  unsigned data_pages_ = 0;
+  BlkfrontLayout layout_{};
   GrantRef grants_[kMaxPages] = {};
   unsigned granted_ = 0;  // grants_[0..granted_) are live
   uint32_t port_ = 0;     // 0: none allocated
