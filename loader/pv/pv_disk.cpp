@@ -77,17 +77,20 @@ Res<void> PvDisk::connect(Platform& p, const DiscoveredDt& dt, MemoryLedger& led
   r.store = true;
   gnt_.emplace(p.hyp, p.mem);
   const PhysRange region = dt.xen.grant_table.empty() ? xa::kGntTab : dt.xen.grant_table;
-  MB_CHECK(gnt_->open(region, dt.ram(), pv::Blkfront::kGrantFrames));
+  // As many pages, and grant frames for them, as the options can use.
+  const pv::BlkfrontOptions want = disk_options(dt.bootargs);
+  const unsigned pages = pv::Blkfront::pages_for(want);
+  MB_CHECK(gnt_->open(region, dt.ram(), pv::Blkfront::grant_frames_for(pages)));
   r.grant_base = gnt_->frame_gfn(0);
   // The ring, data and indirect pages: the loader's own RAM while the disk is open,
   // free RAM again once close() has taken every grant back.
-  const uint64_t size = uint64_t{pv::Blkfront::kMaxPages} * kPageSize;
+  const uint64_t size = uint64_t{pages} * kPageSize;
   const GuestPhys base = MB_TRY(ledger.allocate(size, kPageSize, dt.ram()[0].end(), RangeType::kLoaderHeap,
                                                 Placement::kHighest));
   pages_ = PhysRange{base, size};
   r.pages = pages_;
   blk_.emplace(p.hyp, p.mem, p.cpu, *xs_, *gnt_);
-  MB_CHECK(blk_->connect(pages_, 0, timeout_ms_, disk_options(dt.bootargs)));
+  MB_CHECK(blk_->connect(pages_, 0, timeout_ms_, want));
   r.connected = true;
   keep(r.frontend, sizeof r.frontend, blk_->frontend());
   keep(r.backend, sizeof r.backend, blk_->backend());

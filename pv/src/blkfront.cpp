@@ -75,6 +75,18 @@ BlkfrontLayout Blkfront::plan(unsigned pages, unsigned offered_order, unsigned o
   return l;
 }
 
+unsigned Blkfront::pages_for(const BlkfrontOptions& want) {
+  // plan() never uses a larger ring, more requests or larger ones than
+  // these, whatever is offered.
+  const unsigned order = least(want.ring_order, Opt::kMaxRingOrder);
+  unsigned n = least(least(want.max_in_flight, Opt::kMaxInFlight), ring_slots(order));
+  if (n == 0) n = 1;  // plan() always puts one request in flight
+  const unsigned segs = want.indirect_segments > kSegments ? least(want.indirect_segments, Opt::kMaxIndirectSegments)
+                                                           : kSegments;
+  const unsigned pages = (1u << order) + least(n * segs, Opt::kMaxDataPages) + (segs > kSegments ? n : 0);
+  return least(pages, kMaxPages);
+}
+
 Res<void> Blkfront::connect(PhysRange pages, uint32_t vdev, uint32_t timeout_ms, const BlkfrontOptions& want) {
   timeout_ms_ = timeout_ms;
   if (pages.base.value % kPageSize != 0 || pages.size < 2 * kPageSize)

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <string>
@@ -351,6 +352,35 @@ TEST(BlkfrontPlan, UsesWhatBothSidesAllowAndFitsThePages) {
   l = Blkfront::plan(4, 2, 256, most);
   EXPECT_EQ(l.ring_pages, 2u) << "a ring that leaves a data page";
   EXPECT_EQ(l.pages(), 4u);
+}
+
+TEST(BlkfrontPlan, PagesForBoundsEveryOffer) {
+  const BlkfrontOptions wants[] = {{0, 0, 16}, {0, 0, 64}, {2, 0, 64}, {0, 32, 64}, {2, 32, 64}, {1, 256, 64},
+                                   {4, 512, 200}, {0, 0, 0}, {2, 12, 3}, {BlkfrontOptions{}}};
+  for (const BlkfrontOptions& w : wants) {
+    const unsigned bound = Blkfront::pages_for(w);
+    EXPECT_LE(bound, Blkfront::kMaxPages);
+    unsigned most = 0;
+    for (unsigned order = 0; order <= 4; ++order)
+      for (unsigned segs : {0u, 8u, 11u, 12u, 16u, 31u, 32u, 33u, 100u, 256u, 1000u}) {
+        const BlkfrontLayout l = Blkfront::plan(Blkfront::kMaxPages, order, segs, w);
+        EXPECT_LE(l.pages(), bound) << w.ring_order << "/" << w.indirect_segments << "/" << w.max_in_flight
+                                    << " offered " << order << "/" << segs;
+        most = std::max(most, l.pages());
+        // Given just the bound, the same layout.
+        const BlkfrontLayout b = Blkfront::plan(bound, order, segs, w);
+        EXPECT_EQ(b.pages(), l.pages());
+        EXPECT_EQ(b.in_flight, l.in_flight);
+      }
+    // Direct requests only: the bound is reached by some offer (with indirect
+    // ones it may be a few indirect pages more than any offer uses).
+    if (w.indirect_segments <= Blkfront::kSegments) {
+      EXPECT_EQ(most, bound);
+    }
+  }
+  EXPECT_EQ(Blkfront::pages_for({0, 0, 16}), 177u) << "today's: the ring and 16 x 11 pages";
+  EXPECT_EQ(Blkfront::grant_frames_for(177), 1u);
+  EXPECT_EQ(Blkfront::grant_frames_for(GrantTable::kEntriesPerFrame - GrantTable::kFirstFree + 1), 2u);
 }
 
 // What a disconnect must have left: nothing of ours valid, mapped, bound,

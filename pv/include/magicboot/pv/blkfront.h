@@ -77,9 +77,6 @@ class Blkfront final : public loader::BlockDevice {
   // an indirect page for each request in flight.
   static constexpr unsigned kMaxPages = (1u << BlkfrontOptions::kMaxRingOrder) + BlkfrontOptions::kMaxDataPages +
                                         BlkfrontOptions::kMaxInFlight;
-  // Grant-table frames enough for all of them (GrantTable::open).
-  static constexpr unsigned kGrantFrames =
-      (kMaxPages + GrantTable::kFirstFree + GrantTable::kEntriesPerFrame - 1) / GrantTable::kEntriesPerFrame;
   static constexpr uint32_t kDefaultTimeoutMs = 10000;
 
   // The layout of `pages` pages for a backend offering `offered_order` and
@@ -90,6 +87,13 @@ class Blkfront final : public loader::BlockDevice {
   // (at least one). `pages` >= 2.
   static BlkfrontLayout plan(unsigned pages, unsigned offered_order, unsigned offered_segments,
                              const BlkfrontOptions& want);
+  // The most pages plan() lays out for `want`, whatever the backend
+  // offers (at most kMaxPages): what connect() needs to be given.
+  static unsigned pages_for(const BlkfrontOptions& want);
+  // Grant-table frames enough for `pages` grants.
+  static constexpr unsigned grant_frames_for(unsigned pages) { return GrantTable::frames_for(pages); }
+  // Grant-table frames enough for all of them (GrantTable::open).
+  static constexpr unsigned kGrantFrames = GrantTable::frames_for(kMaxPages);
 
   Blkfront(Hypercalls& h, GuestMemory& mem, Cpu& cpu, XenStore& xs, GrantTable& gnt)
       : h_(h), mem_(mem), cpu_(cpu), xs_(xs), gnt_(gnt) {}

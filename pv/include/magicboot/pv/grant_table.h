@@ -30,6 +30,10 @@ class GrantTable {
   static constexpr unsigned kEntriesPerFrame = kPageSize / 8;
   static constexpr unsigned kMaxFrames = 2;
   static constexpr unsigned kMaxEntries = kMaxFrames * kEntriesPerFrame;
+  // Frames enough for `grants` entries of ours (after the toolstack's).
+  static constexpr unsigned frames_for(unsigned grants) {
+    return (grants + kFirstFree + kEntriesPerFrame - 1) / kEntriesPerFrame;
+  }
 
   GrantTable(Hypercalls& h, GuestMemory& mem) : h_(h), mem_(mem) {}
   GrantTable(const GrantTable&) = delete;
