@@ -19,8 +19,9 @@ filesystem, whose /sbin/init prints one marker line and powers off.
            that started it, marker from /etc/magicboot-rootfs; then powers
            off (mb.end=sleep: sleeps instead). With magicboot.rootfs-ask it
            first prints MAGICBOOT-ROOTFS-ASK and reads one line from the
-           console, given back as "typed" (tests the harness's
-           --console-keys without the firmware's menu).
+           console, given back as "typed", with "waited_s" the seconds it
+           waited for it (tests the harness's --console-keys without the
+           firmware's menu, and how soon the keys follow the marker).
 """
 import gzip
 
@@ -80,10 +81,12 @@ done
 typed=
 case " $($bb cat /proc/cmdline) " in
   *" magicboot.rootfs-ask "*)
+    t0=$($bb cut -d' ' -f1 /proc/uptime)
     echo "MAGICBOOT-ROOTFS-ASK type a line"
     read -r typed < /dev/console
+    t1=$($bb cut -d' ' -f1 /proc/uptime)
     typed=$(echo "$typed" | $bb tr -cd 'A-Za-z0-9 ._-')
-    typed=",\"typed\":\"$typed\"" ;;
+    typed=",\"typed\":\"$typed\",\"waited_s\":$(echo "$t0 $t1" | $bb awk '{ printf "%.2f", $2 - $1 }')" ;;
 esac
 marker=$($bb cat /etc/magicboot-rootfs)
 echo "MAGICBOOT-ROOTFS {\"root\":\"$root\",\"fstype\":\"$fstype\",\"mode\":\"$mode\",\"label\":\"$label\",\"initrd\":\"$MAGICBOOT_INITRD\",\"marker\":\"$marker\"$typed}"
