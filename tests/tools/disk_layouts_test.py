@@ -3,8 +3,8 @@
 other tools than the ones that wrote them: sfdisk -J (partition tables), a
 GPT CRC check of our own (zlib), mtools (mdir, mtype) for FAT, debugfs and
 e2fsck for ext4, dumpimage for the FIT, dpkg --compare-versions for the
-version order. And the same bytes every run (--no-cache twice, another
-umask, another TZ, another second).
+version order. And the same bytes every run: every layout built twice
+with --no-cache (another umask, another TZ, another second).
 
 usage: disk_layouts_test.py DIR [unittest options]
   DIR: what make_disks.py DIR built (synthetic kernel; manifest.json)
@@ -417,26 +417,30 @@ class Others(Fixture):
 
 class Determinism(Fixture):
     def test_same_bytes_every_run(self):
-        """--no-cache twice, a second apart, under another umask and TZ: the
-        same SHA-256, and the same as the cached build of the fixture."""
-        for layout in ("extlinux", "bls-fat", "fit-ext4", "pv-hash"):
-            with self.subTest(layout=layout), tempfile.TemporaryDirectory() as tmp:
-                extra = [] if layout == "pv-hash" else [
-                    "--kernel", os.path.join(DIR, "kernel.img"), "--initrd", os.path.join(DIR, "initrd.img"),
-                    "--kernel-version", self.v]
-                digests = []
-                for n, (umask, tz) in enumerate(((0o022, "UTC"), (0o077, "America/New_York"))):
-                    if n:
-                        time.sleep(1.1)
-                    out = os.path.join(tmp, f"{n}.img")
+        """Every layout built with --no-cache twice, the second round a
+        second later under another umask and TZ: the same SHA-256 each, and
+        the same as the fixture's (cached) build."""
+        layouts = sorted(self.manifest["layouts"])
+        with tempfile.TemporaryDirectory() as tmp:
+            digests = {}
+            for n, (umask, tz) in enumerate(((0o022, "UTC"), (0o077, "America/New_York"))):
+                if n:
+                    time.sleep(1.1)
+                for layout in layouts:
+                    extra = [] if layout in ("pv-hash", "empty") else [
+                        "--kernel", os.path.join(DIR, "kernel.img"), "--initrd", os.path.join(DIR, "initrd.img"),
+                        "--kernel-version", self.v]
+                    out = os.path.join(tmp, f"{layout}.img")
                     r = subprocess.run([sys.executable, MAKE_DISK, "--layout", layout, "--out", out, "--no-cache",
                                         "--quiet"] + extra, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                        text=True, env=dict(os.environ, TZ=tz),
                                        preexec_fn=lambda u=umask: os.umask(u))
                     self.assertEqual(r.returncode, 0, r.stdout)
-                    digests.append(re.search(r"sha256 ([0-9a-f]{64})", r.stdout).group(1))
-                self.assertEqual(digests[0], digests[1])
-                self.assertEqual(digests[0], self.manifest["layouts"][layout]["sha256"])
+                    digests.setdefault(layout, []).append(re.search(r"sha256 ([0-9a-f]{64})", r.stdout).group(1))
+            for layout in layouts:
+                with self.subTest(layout=layout):
+                    self.assertEqual(digests[layout][0], digests[layout][1])
+                    self.assertEqual(digests[layout][0], self.manifest["layouts"][layout]["sha256"])
 
 
 if __name__ == "__main__":
