@@ -15,6 +15,7 @@ Modules
   qemu      the harness: a boot's QEMU set-up (bare, xen, xl), the serial
             pump, markers, ending QEMU
   measure   guest instructions under a TCG plugin (bench-boot, profile-boot)
+  rootfs    the disk boot's initrd and root filesystem (tools/make-disk)
   results   dataclasses for what a plugin run and a benchmark produce
 
 Python 3.11, standard library only. Nothing here installs anything:
