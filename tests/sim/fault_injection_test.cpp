@@ -289,5 +289,93 @@ TEST(FaultInjection, PvDiskXenstoreRepliesFailInTurn) {
   std::printf("xenstore reply faults: %zu cases over %zu replies, %zu refused\n", cases, replies, refused);
 }
 
+// The same over blkfront's multi-page ring and indirect requests: blkback
+// offers what Linux's does (ring order 4, 256 segments), the command line
+// asks for a 4-page ring and 32-page indirect requests, so the handshake
+// publishes ring-page-order and ring-ref0..3, two grant frames are mapped,
+// and the disk is read by BLKIF_OP_INDIRECT. Every hypercall and every
+// xenstore reply of that boot fails in turn, as above.
+SimOptions ring_indirect_options() {
+  SimOptions o = disk_options();
+  o.disk->max_ring_page_order = 4;
+  o.disk->max_indirect_segments = 256;
+  o.bootargs = "magicboot.disk-ring-order=2 magicboot.disk-indirect=32 magicboot.disk-in-flight=64";
+  return o;
+}
+
+TEST(FaultInjection, PvDiskRingAndIndirectHypercallsFailInTurn) {
+  PvAfter clean_after;
+  const SimResult clean = boot_disk(ring_indirect_options(), clean_after);
+  ASSERT_EQ(clean.outcome, SimResult::Outcome::kClean) << describe(clean);
+  ASSERT_NE(clean.console.find("\"ring_pages\":4,\"indirect_segments\":32,"), std::string::npos) << clean.console;
+  size_t cases = 0, refused = 0, frames = 0;
+  std::set<std::string> kinds;
+  for (size_t i = 0; i < clean.hypercalls.size(); ++i) {
+    const HypercallRecord& call = clean.hypercalls[i];
+    const std::string name = hypercall_name(call.op, call.cmd);
+    kinds.insert(name);
+    frames += name == "memory_op/add_to_physmap";
+    for (long err : errnos_for(call.op, call.cmd)) {
+      SimOptions o = ring_indirect_options();
+      o.fault = InjectedFault{i, err, false};
+      PvAfter after;
+      const SimResult r = boot_disk(o, after);
+      ++cases;
+      refused += !r.jumped;
+      EXPECT_EQ(judge_pv(r, after), "") << "call " << i << " " << name << " -> " << err << ": " << describe(r);
+    }
+  }
+  EXPECT_GE(frames, 2u) << "two grant frames for the ring, data and indirect pages";
+  for (const char* must : {"event_channel_op/alloc_unbound", "event_channel_op/close", "event_channel_op/send",
+                           "memory_op/remove_from_physmap"})
+    EXPECT_TRUE(kinds.count(must)) << must << " never issued";
+  EXPECT_GT(refused, 0u);
+  std::printf("PV fault injection (4-page ring, indirect): %zu cases over %zu kinds of call, %zu refused\n", cases,
+              kinds.size(), refused);
+}
+
+TEST(FaultInjection, PvDiskRingAndIndirectXenstoreRepliesFailInTurn) {
+  size_t replies = 0;
+  {
+    SimOptions o = ring_indirect_options();
+    o.setup_model = [&](model::Model& m) { m.set_xenstore_message_filter([&](model::XenstoreMessage&) { ++replies; }); };
+    PvAfter after;
+    const SimResult clean = boot_disk(o, after);
+    ASSERT_EQ(clean.outcome, SimResult::Outcome::kClean) << describe(clean);
+    ASSERT_NE(clean.console.find("\"ring_pages\":4,\"indirect_segments\":32,"), std::string::npos) << clean.console;
+  }
+  ASSERT_GT(replies, 20u);
+  using Mutate = void (*)(model::XenstoreMessage&);
+  const std::pair<const char*, Mutate> kWays[] = {
+      {"EIO", [](model::XenstoreMessage& x) { x.type = XS_ERROR; x.payload = std::string("EIO") + '\0'; }},
+      {"garbage", [](model::XenstoreMessage& x) { x.payload = "not-what-you-asked"; }},
+      {"other id", [](model::XenstoreMessage& x) { x.req_id += 1000; }},
+      {"over-long", [](model::XenstoreMessage& x) { x.len = XENSTORE_PAYLOAD_MAX + 1; }},
+  };
+  size_t cases = 0, refused = 0, fell_back = 0;
+  for (size_t k = 0; k < replies; ++k)
+    for (const auto& [way, mutate] : kWays) {
+      SimOptions o = ring_indirect_options();
+      o.setup_model = [k, mutate = mutate](model::Model& m) {
+        auto n = std::make_shared<size_t>(0);
+        m.set_xenstore_message_filter([k, mutate, n](model::XenstoreMessage& x) {
+          if ((*n)++ == k) mutate(x);
+        });
+      };
+      PvAfter after;
+      const SimResult r = boot_disk(o, after);
+      ++cases;
+      refused += !r.jumped;
+      // A feature offer that reads wrong is no offer: a clean boot that
+      // read the disk another way.
+      fell_back += r.jumped && r.console.find("\"ring_pages\":4,\"indirect_segments\":32,") == std::string::npos;
+      EXPECT_EQ(judge_pv(r, after), "") << "reply " << k << " " << way << ": " << describe(r);
+    }
+  EXPECT_GT(refused, 0u);
+  EXPECT_GT(fell_back, 0u) << "some reply is an offer's, and a bad one falls back";
+  std::printf("xenstore reply faults (4-page ring, indirect): %zu cases over %zu replies, %zu refused, %zu fell back\n",
+              cases, replies, refused, fell_back);
+}
+
 }  // namespace
 }  // namespace mb::sim::test
