@@ -17,20 +17,21 @@ if(NOT MB_PYTHON)
 endif()
 set(_kenv ${CMAKE_COMMAND} -E env "KCONFIG_CONFIG=${MAGICBOOT_DOTCONFIG}" srctree=${PROJECT_SOURCE_DIR})
 
-# A .config edited by menuconfig survives reconfigures; a changed defconfig
-# choice starts over.
+# A .config edited by menuconfig survives reconfigures; another defconfig,
+# or the same one changed (a new option turned on), starts over.
 set(_stamp "${CMAKE_BINARY_DIR}/.config.defconfig")
+file(SHA256 "${_defconfig}" _defconfig_hash)
 set(_last "")
 if(EXISTS "${_stamp}")
   file(READ "${_stamp}" _last)
 endif()
-if(NOT EXISTS "${MAGICBOOT_DOTCONFIG}" OR NOT _last STREQUAL "${_defconfig}")
+if(NOT EXISTS "${MAGICBOOT_DOTCONFIG}" OR NOT _last STREQUAL "${_defconfig} ${_defconfig_hash}")
   execute_process(COMMAND ${_kenv} ${MB_PYTHON} -m defconfig --kconfig ${PROJECT_SOURCE_DIR}/Kconfig ${_defconfig}
                   RESULT_VARIABLE _rc OUTPUT_QUIET)
   if(NOT _rc EQUAL 0)
     message(FATAL_ERROR "kconfig: defconfig ${_defconfig} failed (is python3-kconfiglib installed? run tools/setup)")
   endif()
-  file(WRITE "${_stamp}" "${_defconfig}")
+  file(WRITE "${_stamp}" "${_defconfig} ${_defconfig_hash}")
 endif()
 file(MAKE_DIRECTORY "${MAGICBOOT_GENERATED}/magicboot")
 execute_process(COMMAND ${_kenv} ${MB_PYTHON} -m genconfig --header-path ${_header} ${PROJECT_SOURCE_DIR}/Kconfig

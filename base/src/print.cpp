@@ -19,4 +19,20 @@ void print(Console& c, const char* fmt, ...) {
   va_end(ap);
 }
 
+void print_json_string(Console& c, const char* s) {
+  c.write("\"", 1);
+  for (; s && *s; ++s) {
+    char ch = *s;
+    if (ch == '"' || ch == '\\') {
+      char esc[2] = {'\\', ch};
+      c.write(esc, 2);
+    } else if (static_cast<unsigned char>(ch) < 0x20) {
+      print(c, "\\u%04x", static_cast<unsigned>(ch));
+    } else {
+      c.write(&ch, 1);
+    }
+  }
+  c.write("\"", 1);
+}
+
 }  // namespace mb

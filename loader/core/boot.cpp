@@ -75,7 +75,8 @@ Res<void> run_steps(Platform& p, const DiscoveredDt& dt, Arena& arena, const Boo
         dt.payload.end().value, dt.xen.present ? "Xen guest" : "no hypervisor");
   clock.end(Stage::kDiscover);
 
-  MB_CHECK(steps::build_ledger(p.layout, dt, r.ledger));
+  const bool from_disk = steps::boots_from_disk(opts, dt);
+  MB_CHECK(steps::build_ledger(p.layout, dt, r.ledger, from_disk));
   clock.end(Stage::kLedger);
 
   MB_CHECK(steps::open_xen(p, opts, dt, r.ledger, r.xen));
@@ -92,14 +93,23 @@ Res<void> run_steps(Platform& p, const DiscoveredDt& dt, Arena& arena, const Boo
 
   MB_CHECK(steps::open_pv(p, opts, dt, r.ledger, r.xen));
 
-  const steps::Identified id = MB_TRY(steps::identify(p.mem, arena, opts, dt));
+  // From here on the options as this boot has them: a disk entry's
+  // command line, when the payload comes from the disk.
+  BootOptions o = opts;
+  steps::PayloadSource src = steps::module_payload(dt);
+  if (from_disk) {
+    r.disk_boot = opts.disk;
+    src = MB_TRY(steps::stage_disk(p, arena, dt, r.ledger, o));
+    r.payload = src.whole;
+  }
+  const steps::Identified id = MB_TRY(steps::identify(p.mem, arena, o, dt, src));
   clock.end(Stage::kPayload);
   print(c, "magicboot: payload: %s, kernel %s %s, text_offset %#lx, image_size %#lx%s\n",
         to_string(id.payload.kind), to_string(id.payload.kernel_compression), human_size(id.kernel_size).text,
         id.image.text_offset, id.image.image_size,
         id.payload.ramdisk.size ? ", with ramdisk" : "");
 
-  const steps::Plan plan = MB_TRY(steps::plan(id, dt.ram(), steps::kernel_dt_capacity(dt, opts), r.ledger));
+  const steps::Plan plan = MB_TRY(steps::plan(id, dt.ram(), steps::kernel_dt_capacity(dt, o), r.ledger));
   clock.end(Stage::kPlan);
   // Where things go; their sizes are in the report.
   print(c, "magicboot: plan: kernel %#lx%s, DTB %#lx, initrd %#lx\n", plan.kernel.base.value,
@@ -109,11 +119,11 @@ Res<void> run_steps(Platform& p, const DiscoveredDt& dt, Arena& arena, const Boo
   const uint64_t loaded = MB_TRY(steps::load(p.mem, arena, id, plan, opts.progress, r.ledger));
   clock.end(Stage::kLoad);
 
-  const size_t dtb_size = MB_TRY(steps::fixup(p.mem, arena, dt, opts.bootargs, plan, r.ledger));
+  const size_t dtb_size = MB_TRY(steps::fixup(p.mem, arena, dt, o.bootargs, plan, r.ledger));
   clock.end(Stage::kFixup);
   // The incoming DT is released but not yet overwritten: its strings are
   // still there to copy.
-  record_results(id, plan, loaded, dtb_size, steps::kernel_bootargs(opts, dt), r);
+  record_results(id, plan, loaded, dtb_size, steps::kernel_bootargs(o, dt), r);
 
   MB_CHECK(steps::close_pv(opts, r.ledger));
   if (opts.strategy == SharedInfoStrategy::kMagic) MB_CHECK(steps::close_xen(p.hyp, r.xen));

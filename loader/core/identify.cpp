@@ -5,9 +5,13 @@
 
 namespace mb::loader::steps {
 
-Res<Identified> identify(GuestMemory& mem, Arena& arena, const BootOptions& opts, const DiscoveredDt& dt) {
-  const uint8_t* data = MB_TRY(mem.view(dt.payload.base, dt.payload.size));
-  Identified id{dt.payload, MB_TRY(identify_payload(data, dt.payload.size, dt.payload.base, opts.fit_config)), {}, 0};
+Res<Identified> identify(GuestMemory& mem, Arena& arena, const BootOptions& opts, const DiscoveredDt& dt,
+                         const PayloadSource& src) {
+  const uint8_t* data = MB_TRY(mem.view(src.file.base, src.file.size));
+  Identified id{src.whole, MB_TRY(identify_payload(data, src.file.size, src.file.base, opts.fit_config)), {}, 0};
+  // The entry's initrd wins over one inside a FIT, as the entry names it.
+  if (!src.initrd.empty())
+    id.payload.ramdisk = Blob{src.initrd.base, src.initrd.size, MB_TRY(mem.view(src.initrd.base, src.initrd.size))};
   const Payload& pl = id.payload;
   // What the boot was asked and cannot do, refused before anything is placed
   // or loaded: a command line Linux would cut, a FIT configuration for a

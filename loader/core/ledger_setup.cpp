@@ -22,8 +22,8 @@ Res<void> claim_anywhere(MemoryLedger& l, const DiscoveredDt& dt, PhysRange rang
 
 }  // namespace
 
-Res<void> build_ledger(const LoaderLayout& layout, const DiscoveredDt& dt, MemoryLedger& l) {
-  if (dt.payload.empty())
+Res<void> build_ledger(const LoaderLayout& layout, const DiscoveredDt& dt, MemoryLedger& l, bool from_disk) {
+  if (dt.payload.empty() && !from_disk)
     return MB_ERR(ErrorCode::kBadInput, "no-payload",
                   "/chosen has no linux,initrd-start/-end: nothing to boot (give the payload as the ramdisk module)");
   for (const PhysRange& bank : dt.ram()) MB_CHECK(l.add_ram(bank));
@@ -45,6 +45,7 @@ Res<void> build_ledger(const LoaderLayout& layout, const DiscoveredDt& dt, Memor
   MB_CHECK(claim_anywhere(l, dt, layout.stack, RangeType::kLoaderStack));
   MB_CHECK(claim_anywhere(l, dt, layout.heap, RangeType::kLoaderHeap));
   MB_CHECK(l.claim(dt.blob, RangeType::kIncomingDt));
+  if (from_disk) return {};  // step 3c claims what it reads
   if (!in_ram(dt, dt.payload))
     return MB_ERR(ErrorCode::kBadInput, "payload-outside-ram",
                   "payload [%#lx, %#lx) does not lie within one RAM bank",

@@ -27,23 +27,6 @@ void json_range(Console& c, const char* name, PhysRange r) {
   print(c, "\"%s\":{\"start\":%lu,\"size\":%lu}", name, r.base.value, r.size);
 }
 
-// Strings we emit come from the DT or our own tables: escape what JSON needs.
-void json_string(Console& c, const char* s) {
-  c.write("\"", 1);
-  for (; s && *s; ++s) {
-    char ch = *s;
-    if (ch == '"' || ch == '\\') {
-      char esc[2] = {'\\', ch};
-      c.write(esc, 2);
-    } else if (static_cast<unsigned char>(ch) < 0x20) {
-      print(c, "\\u%04x", static_cast<unsigned>(ch));
-    } else {
-      c.write(&ch, 1);
-    }
-  }
-  c.write("\"", 1);
-}
-
 // The pages of GUEST_MAGIC the domain uses, each with its owner: under xl
 // the toolstack's console and xenstore rings (magicboot writes only the
 // console's, as a console; xenstore's it never touches), and ours.
@@ -78,6 +61,7 @@ void print_report(Console& c, const BootReport& r) {
     print(c, "  xen      none (no /hypervisor node): Xen steps skipped\n");
   }
   if (r.pv_devices != nullptr) r.pv_devices->print_report(c);
+  if (r.disk_boot != nullptr) r.disk_boot->print_report(c);
   const char* kernel_how = r.kernel_zero_copy ? "in place (zero-copy)"
                            : r.kernel_compression == Compression::kGzip ? "inflated" : "copied";
   range_line(c, "kernel", r.kernel, kernel_how);
@@ -137,6 +121,7 @@ void print_handover_json(Console& c, const BootReport& r) {
   print(c, "\"magic\":{\"console_pfn\":%lu,\"console_evtchn\":%lu,\"store_pfn\":%lu,\"store_evtchn\":%lu},",
         x.pfns.console_pfn, x.pfns.console_evtchn, x.pfns.store_pfn, x.pfns.store_evtchn);
   if (r.pv_devices != nullptr) r.pv_devices->print_json(c);
+  if (r.disk_boot != nullptr) r.disk_boot->print_json(c);
   print(c, "\"payload\":{\"kind\":\"%s\",\"compression\":\"%s\",\"kernel_zero_copy\":%s},", to_string(r.payload_kind),
         to_string(r.kernel_compression), r.kernel_zero_copy ? "true" : "false");
   json_range(c, "kernel", r.kernel);
@@ -152,7 +137,7 @@ void print_handover_json(Console& c, const BootReport& r) {
     if (i) c.write(",", 1);
     char buf[200];
     format_to(buf, sizeof buf, "%s: %s", r.findings[i].check, r.findings[i].detail);
-    json_string(c, buf);
+    print_json_string(c, buf);
   }
   print(c, "],\"stages\":{");
   for (unsigned i = 0; i < kStageCount; ++i)

@@ -12,10 +12,24 @@ namespace mb::loader::steps {
 // bootargs), else /chosen's. nullptr: none.
 const char* kernel_bootargs(const BootOptions& opts, const DiscoveredDt& dt);
 
+// Whether this boot reads its payload from the PV disk: Xen gave no module
+// and the firmware has a disk boot.
+inline bool boots_from_disk(const BootOptions& opts, const DiscoveredDt& dt) {
+#if defined(MB_WITHOUT_DISK_BOOT)
+  (void)opts;
+  (void)dt;
+  return false;
+#else
+  return dt.payload.empty() && opts.disk != nullptr && opts.pv != nullptr;
+#endif
+}
+
 // 2. RAM, Xen's regions, reservations, the loader itself, the incoming DT
 // (dt.blob) and the payload, into an empty ledger. Refuses a DT without a
-// payload ("no-payload") and a payload outside one RAM bank.
-Res<void> build_ledger(const LoaderLayout& layout, const DiscoveredDt& dt, MemoryLedger& ledger);
+// payload ("no-payload") unless the payload is to come from the disk, and
+// a payload outside one RAM bank.
+Res<void> build_ledger(const LoaderLayout& layout, const DiscoveredDt& dt, MemoryLedger& ledger,
+                       bool from_disk = false);
 
 // 3. Detect Xen, find and map shared_info, read the magic PFNs and the
 // wallclock, all into `x`. Only a refused slot (e.g. a param pointing into
@@ -25,10 +39,25 @@ Res<void> open_xen(Platform& p, const BootOptions& opts, const DiscoveredDt& dt,
                    XenSession& x);
 
 // 3b. The PV devices (opts.pv), when the boot asks for the disk
-// (opts.hash_disk); a failure fails the boot (prepare then closes what was
-// opened).
+// (opts.hash_disk, or boots_from_disk); a failure fails the boot (prepare
+// then closes what was opened).
 Res<void> open_pv(Platform& p, const BootOptions& opts, const DiscoveredDt& dt, MemoryLedger& ledger,
                   const XenSession& x);
+
+// The payload as the boot found it: Xen's module (file == whole), or the
+// kernel file and initrd the disk boot staged (3c).
+struct PayloadSource {
+  PhysRange whole;   // held as kPayload in the ledger
+  PhysRange file;    // what identify_payload reads
+  PhysRange initrd;  // an initrd beside the file (disk boot); empty: none
+};
+inline PayloadSource module_payload(const DiscoveredDt& dt) { return {dt.payload, dt.payload, {}}; }
+
+// 3c. From the disk (opts.disk over opts.pv's device): the entry chosen,
+// its kernel file and initrd read into RAM claimed as the payload; `o`'s
+// bootargs become the entry's command line when it has one.
+Res<PayloadSource> stage_disk(Platform& p, Arena& arena, const DiscoveredDt& dt, MemoryLedger& ledger,
+                              BootOptions& o);
 
 // 4. What the payload is, and the kernel's Image header. Before anything is
 // placed or loaded, what the boot was asked that it cannot do is refused:
@@ -43,7 +72,8 @@ struct Identified {
   // gzip trailer claims (only a claim until the inflate checks it).
   uint64_t kernel_size = 0;
 };
-Res<Identified> identify(GuestMemory& mem, Arena& arena, const BootOptions& opts, const DiscoveredDt& dt);
+Res<Identified> identify(GuestMemory& mem, Arena& arena, const BootOptions& opts, const DiscoveredDt& dt,
+                         const PayloadSource& src);
 
 // 5. Where the kernel, initrd and DTB go; each claimed in the ledger (the
 // kernel's source too, until step 6 has read it).

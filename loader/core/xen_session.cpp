@@ -60,9 +60,11 @@ Res<void> close_xen(Hypercalls& h, XenSession& x) { return x.shared_info.remove(
 
 Res<void> open_pv(Platform& p, const BootOptions& opts, const DiscoveredDt& dt, MemoryLedger& ledger,
                   const XenSession& x) {
-  if (opts.pv == nullptr || !opts.hash_disk) return {};
+  const bool from_disk = boots_from_disk(opts, dt);
+  if (opts.pv == nullptr || !(opts.hash_disk || from_disk)) return {};
   if (!x.present)
-    return MB_ERR(ErrorCode::kUnsupported, "vbd-none", "%s asks for the PV disk, and there is no Xen", kDiskHashWord);
+    return MB_ERR(ErrorCode::kUnsupported, "vbd-none", "the PV disk is asked for (%s), and there is no Xen",
+                  from_disk ? "no payload module" : kDiskHashWord);
   return opts.pv->open(p, dt, ledger, opts.hash_disk);
 }
 

@@ -185,11 +185,13 @@ Res<BootSource> find_boot_source(BlockDevice& disk, Arena& arena, BootMenu& menu
   Notes notes;
   // Configurations first on every partition; a bare kernel only when no
   // partition has one.
+  ArenaScope scope(arena);
+  Volume* v = Volume::new_in(arena);
+  if (v == nullptr) return MB_ERR(ErrorCode::kNoMemory, "arena", "%zu bytes for a volume", sizeof(Volume));
   for (int pass = 0; pass < 2; ++pass) {
     for (const Partition& p : table.partitions()) {
       PartitionDevice dev(disk, p.first_lba, p.sectors);
-      auto v = Volume::mount(dev);
-      if (!v.ok()) {
+      if (!v->mount(dev).ok()) {
         if (pass == 0) notes.add(p.number, "no filesystem");
         continue;
       }

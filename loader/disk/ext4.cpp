@@ -125,38 +125,53 @@ Res<Ext4Inode> Ext4::inode(uint32_t number) {
 Res<uint64_t> Ext4::map_block(const Ext4Inode& n, uint64_t logical, bool& hole, uint64_t* run) {
   if ((n.flags & kInodeExtents) == 0)
     return MB_ERR(ErrorCode::kUnsupported, "ext4-blockmap", "inode %u has no extent tree (a block-mapped file)", n.number);
-  alignas(8) uint8_t buf[kMaxBlockSize];
   const uint8_t* node = n.block;
   size_t node_size = sizeof n.block;
   hole = true;
+  if (run != nullptr) *run = 1;
   for (unsigned level = 0;; ++level) {
     const uint16_t magic = load_le16(node), entries = load_le16(node + 2), depth = load_le16(node + 6);
     if (magic != kExtentMagic || level > kMaxExtentDepth || depth > kMaxExtentDepth ||
         12 + size_t{entries} * 12 > node_size)
       return MB_ERR(ErrorCode::kBadInput, "ext4-extent", "inode %u: bad extent node at level %u (magic %#x, %u entries, depth %u)",
                     n.number, level, magic, entries, depth);
-    // The last entry that starts at or before `logical`.
+    // The last entry that starts at or before `logical`, and where the
+    // next one starts (a hole runs up to it).
     const uint8_t* hit = nullptr;
+    uint64_t next_start = UINT64_MAX;
     for (uint16_t i = 0; i < entries; ++i) {
       const uint8_t* e = node + 12 + 12 * i;
-      if (load_le32(e) > logical) break;
+      if (load_le32(e) > logical) {
+        next_start = load_le32(e);
+        break;
+      }
       hit = e;
     }
-    if (hit == nullptr) return uint64_t{0};
+    if (depth == 0 || hit == nullptr) {
+      if (run != nullptr && next_start != UINT64_MAX) *run = next_start - logical;
+      if (hit == nullptr) return uint64_t{0};
+    }
     if (depth == 0) {
       uint32_t len = load_le16(hit + 4);
       const bool unwritten = len > 32768;
       if (unwritten) len -= 32768;
       const uint64_t start = uint64_t{load_le16(hit + 6)} << 32 | load_le32(hit + 8);
       const uint64_t first = load_le32(hit);
-      if (logical >= first + len || unwritten) return uint64_t{0};
-      hole = false;
+      if (logical >= first + len) return uint64_t{0};
       if (run != nullptr) *run = first + len - logical;
+      if (unwritten) return uint64_t{0};
+      hole = false;
       return start + (logical - first);
     }
+    // A file read in order asks for the same leaf again and again: through
+    // blkfront each read of it would be a round trip to dom0.
     const uint64_t child = uint64_t{load_le16(hit + 8)} << 32 | load_le32(hit + 4);
-    MB_CHECK(read_block(child, buf));
-    node = buf;
+    if (child != node_block_) {
+      node_block_ = UINT64_MAX;
+      MB_CHECK(read_block(child, node_));
+      node_block_ = child;
+    }
+    node = node_;
     node_size = block_size_;
   }
 }
@@ -175,7 +190,12 @@ Res<size_t> Ext4::read(const Ext4Inode& n, uint64_t offset, uint8_t* out, size_t
     uint64_t run = 1;
     const uint64_t physical = MB_TRY(map_block(n, logical, hole, &run));
     if (hole) {
-      std::memset(out + done, 0, n_bytes);
+      // The whole hole (or unwritten extent) at once, up to what is asked.
+      const uint64_t zeros = run * block_size_ - in_block;
+      const size_t z = zeros < len - done ? static_cast<size_t>(zeros) : len - done;
+      std::memset(out + done, 0, z);
+      done += z;
+      continue;
     } else if (in_block == 0 && len - done >= block_size_) {
       // Whole blocks of one extent in one device read: through blkfront,
       // a kernel is a few dozen requests in flight, not one per block.

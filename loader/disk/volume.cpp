@@ -1,20 +1,28 @@
 #include "magicboot/loader/disk/volume.h"
 
+#include <new>
+
 namespace mb::loader {
 
 const char* to_string(FsKind k) { return k == FsKind::kExt4 ? "ext4" : "fat"; }
 
-Res<Volume> Volume::mount(BlockDevice& part) {
-  Volume v;
+Volume* Volume::new_in(Arena& arena) {
+  void* at = arena.allocate(sizeof(Volume), alignof(Volume));
+  return at != nullptr ? new (at) Volume : nullptr;
+}
+
+Res<void> Volume::mount(BlockDevice& part) {
+  ext4_.reset();
+  fat_.reset();
   auto e = Ext4::mount(part);
   if (e.ok()) {
-    v.ext4_.emplace(*e);
-    return v;
+    ext4_.emplace(*e);
+    return {};
   }
   auto f = Fat::mount(part);
   if (f.ok()) {
-    v.fat_.emplace(*f);
-    return v;
+    fat_.emplace(*f);
+    return {};
   }
   return MB_ERR(ErrorCode::kBadInput, "volume-unknown", "neither ext4 (%s: %s) nor FAT (%s: %s)", e.error().check,
                 e.error().detail, f.error().check, f.error().detail);

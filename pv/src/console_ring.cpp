@@ -9,7 +9,9 @@ namespace {
 
 using Ring = xencons_interface;
 constexpr uint32_t kOutSize = sizeof(Ring::out);
+constexpr uint32_t kInSize = sizeof(Ring::in);
 static_assert((kOutSize & (kOutSize - 1)) == 0, "the ring index masks with size - 1");
+static_assert((kInSize & (kInSize - 1)) == 0, "the ring index masks with size - 1");
 
 
 }  // namespace
@@ -102,6 +104,26 @@ void ConsoleRing::publish(const char* s, size_t len) {
     len -= n;
   }
   dropped_ += len;
+}
+
+int ConsoleRing::read_key() {
+  if (broken_) return -1;
+  auto cons = mem_.load32(ring_field(place_, offsetof(Ring, in_cons)));
+  auto prod = mem_.load32(ring_field(place_, offsetof(Ring, in_prod)));
+  if (!cons.ok() || !prod.ok() || *prod - *cons > kInSize) return -1;
+  if (*cons == *prod) {
+    (void)xen::sched_yield(h_);  // the backend runs; the caller looks again
+    return -1;
+  }
+  // The index that published the byte before the byte.
+  mem_.barrier();
+  uint8_t c = 0;
+  if (!mem_.read(ring_field(place_, offsetof(Ring, in) + (*cons & (kInSize - 1))), &c, 1).ok()) return -1;
+  // The byte read before the slot is given back.
+  mem_.barrier();
+  if (!mem_.store32(ring_field(place_, offsetof(Ring, in_cons)), *cons + 1).ok()) return -1;
+  (void)xen::evtchn_send(h_, place_.port);
+  return c;
 }
 
 }  // namespace mb::pv

@@ -9,6 +9,7 @@
 #include "guest_dt.h"
 #include "magicboot/config.h"
 #include "magicboot/loader/dt.h"
+#include "magicboot/loader/disk/distro_boot.h"
 #include "magicboot/loader/pv_disk.h"
 #include "magicboot/pv/console_ring.h"
 #include "sim_platform.h"
@@ -118,7 +119,7 @@ SimResult run_sim(const SimOptions& o, const SimInspector& inspect) {
     return res;
   }
   GuestPhys payload_at = o.payload_address ? GuestPhys{o.payload_address} : layout->payload;
-  spec.initrd = o.omit_initrd ? PhysRange{} : PhysRange{payload_at, o.payload.size()};
+  spec.initrd = o.omit_initrd || o.payload.empty() ? PhysRange{} : PhysRange{payload_at, o.payload.size()};
   std::vector<uint8_t> dt = build_guest_dt(spec);
   if (o.mangle_dt) dt = o.mangle_dt(std::move(dt));
   res.dtb_in = layout->dtb;
@@ -157,6 +158,9 @@ SimResult run_sim(const SimOptions& o, const SimInspector& inspect) {
   loader::PvDisk pv(o.pv_timeout_ms);
   opts.pv = &pv;
   opts.hash_disk = o.hash_disk;
+  SimKeys keys(o.menu_keys);
+  loader::DistroBoot disk(&keys);
+  if (o.disk_boot) opts.disk = &disk;
 
   // As the firmware does: its bring-up discovers the DT, the loader takes it.
   auto booted = [&]() -> Res<void> {

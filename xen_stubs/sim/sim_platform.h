@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "magicboot/loader/disk_boot.h"
 #include "magicboot/loader/payload/progress.h"
 #include "magicboot/platform.h"
 #include "magicboot/xen_stubs/wall_clock_cpu.h"
@@ -47,6 +48,17 @@ class RecordingHypercalls final : public Hypercalls {
  private:
   Hypercalls& model_;
   InjectedFault fault_;
+};
+
+// Keys typed on the console while a menu waits: one per poll, then none.
+class SimKeys final : public loader::KeyInput {
+ public:
+  explicit SimKeys(std::string keys) : keys_(std::move(keys)) {}
+  int poll_key() override { return at_ < keys_.size() ? static_cast<unsigned char>(keys_[at_++]) : -1; }
+
+ private:
+  std::string keys_;
+  size_t at_ = 0;
 };
 
 class RecordingCpu final : public Cpu {

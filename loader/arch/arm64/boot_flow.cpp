@@ -12,6 +12,9 @@
 #include "magicboot/cmdline.h"
 #include "magicboot/loader/pv_disk.h"
 #endif
+#if defined(CONFIG_DISK_BOOT)
+#include "magicboot/loader/disk/distro_boot.h"
+#endif
 
 namespace mb::arm64 {
 namespace {
@@ -46,6 +49,19 @@ class ConsoleProgress final : public loader::Progress {
   Console& c_;
 };
 
+#if defined(CONFIG_DISK_BOOT)
+// The boot menu's keys: the PV console's input ring (xl console), else
+// the vpl011's receive FIFO.
+class ConsoleKeys final : public loader::KeyInput {
+ public:
+  explicit ConsoleKeys(FirmwareConsole& c) : c_(c) {}
+  int poll_key() override { return c_.read_key(); }
+
+ private:
+  FirmwareConsole& c_;
+};
+#endif
+
 }  // namespace
 
 void run_boot_flow(FirmwarePlatform& fw, bool full_report) {
@@ -70,6 +86,12 @@ void run_boot_flow(FirmwarePlatform& fw, bool full_report) {
   loader::PvDisk pv;
   opts.pv = &pv;
   opts.hash_disk = cmdline_has(fw.dt().bootargs, loader::kDiskHashWord);
+#endif
+#if defined(CONFIG_DISK_BOOT)
+  // Without a payload module the boot comes from the disk.
+  ConsoleKeys keys(fw.console());
+  loader::DistroBoot disk(&keys);
+  opts.disk = &disk;
 #endif
   Platform p = fw.platform();
   auto booted = loader::boot(p, fw.dt(), arena, opts, report);

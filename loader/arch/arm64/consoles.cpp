@@ -12,6 +12,7 @@ namespace {
 constexpr uint64_t kDr = 0x00;
 constexpr uint64_t kFr = 0x18;
 constexpr uint64_t kLcrH = 0x2c;  // PL011 only: SBSA UARTs have no LCR_H
+constexpr uint32_t kFrRxEmpty = 1 << 4;
 constexpr uint32_t kFrTxFull = 1 << 5;
 constexpr uint32_t kFrTxEmpty = 1 << 7;
 constexpr uint32_t kLcrHFifoEnable = 1 << 4;
@@ -47,6 +48,11 @@ void Pl011Console::write(const char* s, size_t len) {
   }
 }
 
+int Pl011Console::read_key() {
+  if (base_.value == 0 || (*reg(base_, kFr) & kFrRxEmpty)) return -1;
+  return static_cast<int>(*reg(base_, kDr) & 0xff);
+}
+
 void XenConsoleIo::write(const char* s, size_t len) {
   // Xen may take fewer bytes than offered; an error ends the attempt (there
   // is no other console to say so on).
@@ -79,6 +85,12 @@ void FirmwareConsole::write(const char* s, size_t len) {
     if (!pl011_on_ && !io_on_) xen_.write(line, static_cast<size_t>(n));
     write_others(line, static_cast<size_t>(n));
   }
+}
+
+int FirmwareConsole::read_key() {
+  flush();  // a prompt without its newline yet
+  const int k = ring_ ? ring_->read_key() : -1;
+  return k >= 0 || !pl011_on_ ? k : pl011_.read_key();
 }
 
 void FirmwareConsole::flush() {

@@ -40,7 +40,7 @@ Res<steps::Identified> identify(const BootOptions& opts, const char* chosen_boot
   DiscoveredDt dt;
   dt.payload = PhysRange{kAt, 64 * 1024};
   dt.bootargs = chosen_bootargs;
-  return steps::identify(mem, arena, opts, dt);
+  return steps::identify(mem, arena, opts, dt, steps::module_payload(dt));
 }
 
 TEST(BootargsLength, TheLongestLineLinuxKeepsWholePasses) {

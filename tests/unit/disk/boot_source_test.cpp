@@ -68,8 +68,9 @@ struct Found {
   std::string read(const char* path) {
     MemoryBlockDevice dev(bytes);
     PartitionDevice part(dev, source->first_lba, source->sectors);
-    auto v = Volume::mount(part);
-    if (!v.ok()) return v.error().check;
+    auto v = std::make_unique<Volume>();
+    auto mounted = v->mount(part);
+    if (!mounted.ok()) return mounted.error().check;
     const std::string abs = resolved(path);
     auto f = v->open(abs.c_str());
     if (!f.ok()) return f.error().check;

@@ -16,6 +16,7 @@
 #include "magicboot/arena.h"
 #include "magicboot/cmdline.h"
 #include "magicboot/error.h"
+#include "magicboot/loader/disk_boot.h"
 #include "magicboot/loader/dt.h"
 #include "magicboot/loader/ledger.h"
 #include "magicboot/loader/payload/image.h"
@@ -54,6 +55,9 @@ struct BootOptions {
   // and whether to read the whole PV disk and report its SHA-256.
   PvDevices* pv = nullptr;
   bool hash_disk = false;
+  // Booting from the PV disk when Xen gave no payload module (with pv;
+  // nullptr: a DT without a module is refused, "no-payload").
+  DiskBoot* disk = nullptr;
 };
 
 inline constexpr const char* kFullReportWord = "magicboot.report=full";
@@ -93,6 +97,7 @@ struct BootReport {
   MemoryLedger ledger;
   XenSession xen;
   const PvDevices* pv_devices = nullptr;  // BootOptions::pv, with its record
+  const DiskBoot* disk_boot = nullptr;    // BootOptions::disk, when the boot came from the disk
 
   // Written once, from the inputs and the steps' results. The report owns
   // its strings: it outlives the guest memory they were read from.

@@ -10,6 +10,7 @@
 #include "magicboot/addr.h"
 #include "magicboot/arena.h"
 #include "magicboot/error.h"
+#include "magicboot/loader/disk/block_device.h"
 #include "magicboot/loader/dt.h"
 #include "magicboot/loader/ledger.h"
 #include "magicboot/platform.h"
@@ -72,6 +73,8 @@ class PvDevices {
   virtual Res<void> open(Platform& p, const DiscoveredDt& dt, MemoryLedger& ledger, bool hash_disk) = 0;
   virtual Res<void> close(MemoryLedger& ledger) = 0;
   virtual const PvRecord& record() const = 0;
+  // The connected disk, for the disk boot to read (nullptr: not connected).
+  virtual BlockDevice* block_device() = 0;
   // The record's lines in the handover report, and its "pv" JSON member
   // (with a trailing comma).
   virtual void print_report(Console& c) const = 0;

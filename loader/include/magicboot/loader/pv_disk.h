@@ -24,6 +24,7 @@ class PvDisk final : public PvDevices {
   Res<void> open(Platform& p, const DiscoveredDt& dt, MemoryLedger& ledger, bool hash_disk) override;
   Res<void> close(MemoryLedger& ledger) override;
   const PvRecord& record() const override { return r_; }
+  BlockDevice* block_device() override { return disk(); }
   void print_report(Console& c) const override;
   void print_json(Console& c) const override;
   bool still_open(char* detail, size_t cap) const override;

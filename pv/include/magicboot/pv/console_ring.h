@@ -1,7 +1,9 @@
 // The frontend half of Xen's PV console (xen/io/console.h): the ring page
 // the toolstack put at HVM_PARAM_CONSOLE_PFN, read by xenconsoled in dom0,
-// which `xl console` shows. Output only: we write out[] and out_prod; the
-// backend advances out_cons and is woken through HVM_PARAM_CONSOLE_EVTCHN.
+// which `xl console` shows. We write out[] and out_prod; the backend
+// advances out_cons and is woken through HVM_PARAM_CONSOLE_EVTCHN. Input
+// (in[], keys typed at the console) is read only by read_key(), for the
+// boot menu.
 //
 // Batched: write() gathers text and publishes it a line (or a full buffer)
 // at a time, one event per publication, so a line costs one hypercall, not
@@ -58,6 +60,10 @@ class ConsoleRing final : public Console {
   // not lose lines (the conformance probe): wait for this before writing.
   bool drained();
 
+  // One byte typed at `xl console` (the backend's in[] ring), or -1 when
+  // none is there -- after yielding once, so a caller polling in a loop
+  // lets xenconsoled run.
+  int read_key();
   ConsoleRingPlace place() const { return place_; }
   // The backend did not make room within max_yields; output is dropped
   // until it does.

@@ -79,7 +79,8 @@ class Ext4 {
   Res<void> read_blocks(uint64_t block, uint64_t count, uint8_t* buf);
   Res<Ext4Inode> inode(uint32_t number);
   // The physical block of `logical`; `run`: how many blocks from it on
-  // the same extent maps contiguously.
+  // the same extent maps contiguously -- or, in a hole, how many blocks up
+  // to the next extent (1 when the hole runs to the file's end).
   Res<uint64_t> map_block(const Ext4Inode& inode, uint64_t logical, bool& hole, uint64_t* run = nullptr);
   using EntryFn = bool (*)(void* ctx, const char* name, size_t len, uint32_t inode);
   Res<void> for_each_entry(const Ext4Inode& dir, EntryFn fn, void* ctx);
@@ -94,6 +95,9 @@ class Ext4 {
   uint32_t inode_size_ = 128;
   uint32_t groups_ = 0;
   uint32_t desc_size_ = 32;
+  // The extent node map_block() read last (below the inode's own root).
+  uint64_t node_block_ = UINT64_MAX;
+  alignas(8) uint8_t node_[kMaxBlockSize];
 };
 
 }  // namespace mb::loader

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "magicboot/arena.h"
 #include "magicboot/error.h"
 #include "magicboot/loader/disk/ext4.h"
 #include "magicboot/loader/disk/fat.h"
@@ -25,8 +26,12 @@ struct VolumeFile {
 class Volume {
  public:
   // ext4 when the superblock says so, else FAT. "volume-unknown" names
-  // both readers' objections.
-  static Res<Volume> mount(BlockDevice& part);
+  // both readers' objections. In place: a volume is over 8 KiB (each
+  // reader keeps a block), too big to pass around on the firmware's stack;
+  // callers keep it in the arena (new_in).
+  Res<void> mount(BlockDevice& part);
+  // A volume constructed in `arena` (nullptr: it is full).
+  static Volume* new_in(Arena& arena);
 
   FsKind kind() const { return ext4_ ? FsKind::kExt4 : FsKind::kFat; }
   // A regular file; "volume-not-file" for a directory or anything else,

@@ -71,6 +71,12 @@ struct SimOptions {
   std::optional<model::DiskConfig> disk;
   bool hash_disk = false;
   uint32_t pv_timeout_ms = 500;  // the PV layer's bounded waits
+  // The xl firmware's disk boot (loader::DistroBoot) is plugged in: with no
+  // payload (an empty `payload`: no module in the DT) the boot comes from
+  // `disk`. `menu_keys`: typed on the console while the menu waits, one
+  // per poll.
+  bool disk_boot = false;
+  std::string menu_keys;
   // Called on the model before the boot: fault hooks for dom0's backends.
   std::function<void(model::Model&)> setup_model;
 };

@@ -24,6 +24,8 @@ class Pl011Console final : public Console {
   // A PL011's are on when LCR_H.FEN says so.
   explicit Pl011Console(GuestPhys base, bool sbsa = false);
   void write(const char* s, size_t len) override;
+  // A received byte, or -1 (the receive FIFO is empty).
+  int read_key();
   GuestPhys base() const { return base_; }
 
  private:
@@ -61,6 +63,8 @@ class FirmwareConsole final : public Console {
   void write(const char* s, size_t len) override;
   // The PV ring's unfinished line, e.g. before the jump.
   void flush();
+  // A key typed on the PV console, else on the UART; -1: none yet.
+  int read_key();
   // The PV ring's backend has read everything (true without a ring).
   bool drained() { return !ring_ || ring_->drained(); }
 
