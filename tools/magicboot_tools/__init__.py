@@ -14,7 +14,10 @@ Modules
   handover  MAGICBOOT-HANDOVER / MAGICBOOT-XL JSON out of a serial log
   qemu      the harness: a boot's QEMU set-up (bare, xen, xl), the serial
             pump, markers, ending QEMU
-  measure   guest instructions under a TCG plugin (bench-boot, profile-boot)
+  measure   guest instructions under a TCG plugin (bench-boot, profile-boot,
+            compare-peers)
+  debsrc    building from a Debian source package: named steps, a private
+            apt configuration, a cache by input hash (build-xen, build-peers)
   rootfs    the disk boot's initrd and root filesystem (tools/make-disk)
   results   dataclasses for what a plugin run and a benchmark produce
 
