@@ -134,7 +134,8 @@ def bare_magicboot_cmd(firmware: str, dtb: str, payload: str, plugin: list[str])
         "-device", f"loader,file={payload},addr={PAYLOAD_ADDR:#x},force-raw=on"] + plugin
 
 
-def run_counted(cmd: list[str], workdir: str, name: str) -> tuple[PluginResult, str, float]:
+def run_counted(cmd: list[str], workdir: str, name: str,
+                timeout: float = TIMEOUT) -> tuple[PluginResult, str, float]:
     """Runs QEMU until the plugin ends it (@LOG@: the serial log, @RES@: the
     plugin's result, both in workdir); returns (result, serial log, seconds).
     RuntimeError naming `name` when the kernel was never reached."""
@@ -147,7 +148,7 @@ def run_counted(cmd: list[str], workdir: str, name: str) -> tuple[PluginResult, 
     p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                          start_new_session=True)
     try:
-        out, _ = p.communicate(timeout=TIMEOUT)
+        out, _ = p.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         os.killpg(p.pid, signal.SIGKILL)  # our own QEMU, by its PID (it leads its session)
         p.wait()
@@ -190,3 +191,34 @@ def xen_stage_window(reads: list[int], stages: dict[str, int]) -> StageWindow | 
         if best is None or err < best[0]:
             best = (err, k, list(zip(STAGES, ticks, diffs)))
     return None if best is None else best[1:]
+
+
+def image_entry(path: str, ram_base: int = qemu.RAM_BASE) -> tuple[int, int]:
+    """(entry, first word) of a firmware that Xen or the toolstack loads as a
+    domU kernel: an arm64 Image (magicboot.bin, U-Boot's u-boot.bin with its
+    Linux Image header) placed at the RAM base + its text_offset."""
+    with open(path, "rb") as f:
+        head = f.read(64)
+    if head[0x38:0x3c] != b"ARM\x64":
+        raise Failure(f"{path}: not an arm64 Image (no ARM\\x64 magic)")
+    text_offset = struct.unpack("<Q", head[8:16])[0]
+    return ram_base + text_offset, struct.unpack("<I", head[:4])[0]
+
+
+def count_domu(boot: "qemu.Boot", workdir: str, plugin: str, head: ImageHead, name: str,
+               icount: bool = True, timeout: float = TIMEOUT) -> tuple[PluginResult, str, float]:
+    """One of tools/qemu/run's Xen set-ups (xen or xl) with the plugin
+    counting from the domU kernel's first instruction (boot.kernel's entry,
+    image_entry) to the next stage's (head); in_range = instructions in the
+    domU's RAM, the rest of the window is Xen's (and, under xl, dom0's).
+    RuntimeError naming `name` when the entry or the kernel never ran."""
+    entry, word = image_entry(boot.kernel)
+    cmd, _ = qemu.setup(boot, workdir)
+    cmd = ["file:@LOG@" if c == "stdio" and cmd[i - 1] == "-serial" else c for i, c in enumerate(cmd)]
+    domu_ram = (qemu.RAM_BASE, qemu.RAM_BASE + (boot.domu_mem << 20))
+    # No -icount under xl: with two CPUs it stalls Xen's bring-up (QEMU 7.2).
+    cmd += ["-net", "none"] + (ICOUNT if icount else []) + plugin_arg(plugin, "@RES@", head, entry, word, domu_ram)
+    res, log, secs = run_counted(cmd, workdir, name, timeout)
+    if not res.started:
+        raise RuntimeError(f"{name}: its entry {entry:#x} never ran")
+    return res, log, secs
