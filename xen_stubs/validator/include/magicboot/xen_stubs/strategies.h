@@ -47,6 +47,11 @@ Res<HandoverView> uboot_legacy(Model& m);
 Res<HandoverView> remove_into_hole(Model& m);
 // (c) no-ram-hole on dom0less: as (b), then populate_physmap to refill; with
 // max_pages == RAM (dom0less) the refill fails and the hole stays.
+// Seen live (tools/compare-peers: U-Boot 2023.01 from Debian's source, Xen
+// 4.17.7, 512 MiB, raw and gzip'd Image): dom0less refuses the refill (Xen:
+// "Over-allocation for d1: 131073 > 131072") and U-Boot panics ("Failed to
+// populate memory on HYPERVISOR_shared_info addr") instead of jumping over
+// the hole as modelled here; under xl the refill succeeds and Linux boots.
 Res<HandoverView> remove_and_refill(Model& m);
 // (d) no-xen-page-in-ram: VCPUOP_register_vcpu_info on RAM (Layout::spare).
 Res<HandoverView> vcpu_info_in_ram(Model& m);
