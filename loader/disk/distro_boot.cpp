@@ -75,13 +75,13 @@ size_t DistroBoot::choose(Platform& p, const BootMenu& m) {
   const uint64_t start = p.cpu.counter(), ticks = p.cpu.counter_hz() / 10 * m.timeout_ds;
   while (p.cpu.counter() - start < ticks) {
     const int k = keys_->poll_key();
-    if (k == '\r' || k == '\n') {
+    const bool enter = k == '\r' || k == '\n';
+    if (enter || (k >= '1' && k < '1' + static_cast<int>(keys))) {
       r_.by_key = true;
-      return m.default_index;
-    }
-    if (k >= '1' && k < '1' + static_cast<int>(keys)) {
-      r_.by_key = true;
-      return static_cast<size_t>(k - '1');
+      const size_t i = enter ? m.default_index : static_cast<size_t>(k - '1');
+      const char name[2] = {static_cast<char>(k), '\0'};
+      print(c, "magicboot: disk: key '%s': entry %zu\n", enter ? "Enter" : name, i + 1);
+      return i;
     }
   }
   return m.default_index;

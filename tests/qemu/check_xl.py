@@ -224,7 +224,7 @@ def judge(log_text, opts):
                             getattr(opts, "rootfs_root", None) or "/dev/xvda2")
     disk_error = getattr(opts, "disk_error", None)
     if disk_error:
-        errors = re.findall(r"^\[guest\] MAGICBOOT-ERROR \S+: step \S+: ([\w-]+):", log_text, re.MULTILINE)
+        errors = refusals(log_text)
         if errors != [disk_error] * len(values) or not values:
             bad.append(f"MAGICBOOT-ERROR checks {errors}, expected {disk_error} once per boot")
         if "Booting Linux" in log_text.split("MAGICBOOT-XL", 1)[-1]:
@@ -239,6 +239,12 @@ def judge(log_text, opts):
                               source=getattr(opts, "source", None), gfn=getattr(opts, "gfn", None))
             pairs[i] = (xl, report)
     return bad, pairs
+
+
+def refusals(log_text):
+    """The checks magicboot's MAGICBOOT-ERROR lines name, in order. The
+    error's kind may be two words ("bad input")."""
+    return re.findall(r"^\[guest\] MAGICBOOT-ERROR [a-z ]+: step \S+: ([\w-]+):", log_text, re.MULTILINE)
 
 
 def self_test():
@@ -409,8 +415,16 @@ def self_test():
         if bool(got) != broken:
             print(f"self-test: rootfs case '{name}' was {'accepted' if broken else 'rejected'}: {got}")
             failures += 1
+    refusal_cases = {"[guest] MAGICBOOT-ERROR unsupported: step xen: vbd-none: no disk\n": ["vbd-none"],
+                     "[guest] MAGICBOOT-ERROR bad input: step payload: ext4-not-found: entry \"l0\": ...\n":
+                     ["ext4-not-found"],
+                     "[guest] magicboot: MAGICBOOT-ERROR bad input: step payload: x: y\n": []}
+    for text, want in refusal_cases.items():
+        if refusals(text) != want:
+            print(f"self-test: refusal {text!r} read as {refusals(text)}, not {want}")
+            failures += 1
     total = (len(good_cases) + len(bad_cases) + len(two_bad) + 1 + len(disk_cases) + 1 + len(errors)
-             + len(rootfs_cases))
+             + len(rootfs_cases) + len(refusal_cases))
     print(f"self-test: {total} cases, {failures} failure(s)")
     return 1 if failures else 0
 

@@ -22,7 +22,7 @@ import tempfile
 HERE = os.path.dirname(os.path.realpath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 ROOT_LBA = 69632
-MENU_TIMEOUT_S = 2.0
+MENU_TIMEOUT_S = 5.0
 
 
 def main(argv):
@@ -55,7 +55,7 @@ def main(argv):
         if subprocess.run(check).returncode != 0:
             return 1
         # The keys must follow the marker within the disks' menu timeout
-        # (extlinux.conf's "timeout 20": 2 s), as they must for a menu.
+        # (extlinux.conf's "timeout 50": 5 s), as they must for a menu.
         with open(log, errors="replace") as f:
             m = re.search(r'MAGICBOOT-ROOTFS \{.*"waited_s":([0-9.]+)', f.read())
         if not m or float(m.group(1)) >= MENU_TIMEOUT_S:
