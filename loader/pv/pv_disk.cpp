@@ -41,6 +41,7 @@ pv::BlkfrontOptions disk_options(const char* bootargs) {
   o.ring_order = word_value(bootargs, kDiskRingOrderKey, o.ring_order);
   o.indirect_segments = word_value(bootargs, kDiskIndirectKey, o.indirect_segments);
   o.max_in_flight = word_value(bootargs, kDiskInFlightKey, o.max_in_flight);
+  o.max_data_pages = word_value(bootargs, kDiskWindowKey, o.max_data_pages);
   return o;
 }
 

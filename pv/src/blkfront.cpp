@@ -52,13 +52,15 @@ BlkfrontLayout Blkfront::plan(unsigned pages, unsigned offered_order, unsigned o
   while (l.ring_order > 0 && (1u << l.ring_order) + 1 > pages) --l.ring_order;
   l.ring_pages = 1u << l.ring_order;
   l.slots = ring_slots(l.ring_order);
-  const unsigned segs = least(least(want.indirect_segments, offered_segments), Opt::kMaxIndirectSegments);
+  const unsigned window = want.max_data_pages == 0 ? 1 : least(want.max_data_pages, Opt::kMaxDataPages);
+  const unsigned segs =
+      least(least(least(want.indirect_segments, offered_segments), Opt::kMaxIndirectSegments), window);
   l.indirect = segs > kSegments;
   l.segments = l.indirect ? segs : kSegments;
   const unsigned avail = pages > l.ring_pages ? pages - l.ring_pages : 0;
   const unsigned per = l.segments + (l.indirect ? 1 : 0);
   unsigned n = least(least(want.max_in_flight, l.slots), Opt::kMaxInFlight);
-  n = least(least(n, avail / per), Opt::kMaxDataPages / l.segments);
+  n = least(least(n, avail / per), window / l.segments);
   if (n == 0) {
     // Fewer pages than one whole request: one smaller request.
     n = 1;
@@ -66,7 +68,7 @@ BlkfrontLayout Blkfront::plan(unsigned pages, unsigned offered_order, unsigned o
       l.segments = avail - 1;
     } else {
       l.indirect = false;
-      l.segments = least(kSegments, avail);
+      l.segments = least(least(kSegments, avail), window);
     }
   }
   l.in_flight = n;
@@ -79,11 +81,19 @@ unsigned Blkfront::pages_for(const BlkfrontOptions& want) {
   // plan() never uses a larger ring, more requests or larger ones than
   // these, whatever is offered.
   const unsigned order = least(want.ring_order, Opt::kMaxRingOrder);
+  const unsigned window = want.max_data_pages == 0 ? 1 : least(want.max_data_pages, Opt::kMaxDataPages);
   unsigned n = least(least(want.max_in_flight, Opt::kMaxInFlight), ring_slots(order));
   if (n == 0) n = 1;  // plan() always puts one request in flight
-  const unsigned segs = want.indirect_segments > kSegments ? least(want.indirect_segments, Opt::kMaxIndirectSegments)
-                                                           : kSegments;
-  const unsigned pages = (1u << order) + least(n * segs, Opt::kMaxDataPages) + (segs > kSegments ? n : 0);
+  // Direct requests: whole 11-page ones within the window (or one smaller).
+  unsigned pages = (1u << order) + least(least(n, window / kSegments) * kSegments, window);
+  if (window < kSegments) pages = (1u << order) + window;
+  const unsigned segs = least(least(want.indirect_segments, Opt::kMaxIndirectSegments), window);
+  if (segs > kSegments) {
+    // Indirect requests of 12..segs pages (as offered): the window, and an
+    // indirect page for each request, at most window / 12 of them.
+    const unsigned ind = (1u << order) + window + least(n, window / (kSegments + 1));
+    if (ind > pages) pages = ind;
+  }
   return least(pages, kMaxPages);
 }
 

@@ -56,7 +56,8 @@ inline model::DomainConfig fuzz_domain(unsigned max_ring_page_order = 4, unsigne
 // Everything blkfront may use: the largest ring, indirect requests of 32
 // pages (a 64 KiB disk is two of them), the most requests in flight.
 inline constexpr pv::BlkfrontOptions kAllFeatures{pv::BlkfrontOptions::kMaxRingOrder, 32,
-                                                  pv::BlkfrontOptions::kMaxInFlight};
+                                                  pv::BlkfrontOptions::kMaxInFlight,
+                                                  pv::BlkfrontOptions::kMaxDataPages};
 
 template <class T>
 void named(const Res<T>& r, const char* what) {

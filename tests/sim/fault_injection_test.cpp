@@ -299,7 +299,8 @@ SimOptions ring_indirect_options() {
   SimOptions o = disk_options();
   o.disk->max_ring_page_order = 4;
   o.disk->max_indirect_segments = 256;
-  o.bootargs = "magicboot.disk-ring-order=2 magicboot.disk-indirect=32 magicboot.disk-in-flight=64";
+  o.bootargs = "magicboot.disk-ring-order=2 magicboot.disk-indirect=32 magicboot.disk-in-flight=64 "
+               "magicboot.disk-window=704";
   return o;
 }
 

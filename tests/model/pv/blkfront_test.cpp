@@ -304,8 +304,9 @@ TEST(Blkfront, AResponseToNoRequestIsRefused) {
 // --- multi-page rings and indirect requests -------------------------------------
 
 TEST(BlkfrontPlan, UsesWhatBothSidesAllowAndFitsThePages) {
-  const BlkfrontOptions today{0, 0, 16};
-  const BlkfrontOptions most{BlkfrontOptions::kMaxRingOrder, 32, BlkfrontOptions::kMaxInFlight};
+  const BlkfrontOptions today{0, 0, 16, 176};
+  const BlkfrontOptions most{BlkfrontOptions::kMaxRingOrder, 32, BlkfrontOptions::kMaxInFlight,
+                             BlkfrontOptions::kMaxDataPages};
   // Neither offered: one ring page, 11-page requests, whatever was asked.
   BlkfrontLayout l = Blkfront::plan(Blkfront::kMaxPages, 0, 0, most);
   EXPECT_EQ(l.ring_pages, 1u);
@@ -355,8 +356,10 @@ TEST(BlkfrontPlan, UsesWhatBothSidesAllowAndFitsThePages) {
 }
 
 TEST(BlkfrontPlan, PagesForBoundsEveryOffer) {
-  const BlkfrontOptions wants[] = {{0, 0, 16}, {0, 0, 64}, {2, 0, 64}, {0, 32, 64}, {2, 32, 64}, {1, 256, 64},
-                                   {4, 512, 200}, {0, 0, 0}, {2, 12, 3}, {BlkfrontOptions{}}};
+  const BlkfrontOptions wants[] = {{0, 0, 16, 176}, {0, 0, 64, 704}, {2, 0, 64, 704}, {0, 32, 64, 704},
+                                   {2, 32, 64, 704}, {1, 256, 64, 704}, {4, 512, 200, 5000}, {0, 0, 0, 0},
+                                   {2, 12, 3, 704},   {2, 32, 64, 8},   {1, 32, 64, 20},  {1, 0, 64, 448},
+                                   {BlkfrontOptions{}}};
   for (const BlkfrontOptions& w : wants) {
     const unsigned bound = Blkfront::pages_for(w);
     EXPECT_LE(bound, Blkfront::kMaxPages);
@@ -378,7 +381,13 @@ TEST(BlkfrontPlan, PagesForBoundsEveryOffer) {
       EXPECT_EQ(most, bound);
     }
   }
-  EXPECT_EQ(Blkfront::pages_for({0, 0, 16}), 177u) << "today's: the ring and 16 x 11 pages";
+  EXPECT_EQ(Blkfront::pages_for({0, 0, 16, 176}), 177u) << "the one-page reader: the ring and 16 x 11 pages";
+  EXPECT_EQ(Blkfront::grant_frames_for(Blkfront::pages_for(BlkfrontOptions{})), 1u)
+      << "the defaults fit one grant frame whatever is offered";
+  // The defaults against Linux's blkback, one offering only the ring, and one offering neither.
+  EXPECT_EQ(Blkfront::plan(Blkfront::kMaxPages, 4, 256, BlkfrontOptions{}).in_flight, 14u);
+  EXPECT_EQ(Blkfront::plan(Blkfront::kMaxPages, 4, 0, BlkfrontOptions{}).in_flight, 40u);
+  EXPECT_EQ(Blkfront::plan(Blkfront::kMaxPages, 0, 0, BlkfrontOptions{}).in_flight, 32u);
   EXPECT_EQ(Blkfront::grant_frames_for(177), 1u);
   EXPECT_EQ(Blkfront::grant_frames_for(GrantTable::kEntriesPerFrame - GrantTable::kFirstFree + 1), 2u);
 }
@@ -483,9 +492,10 @@ TEST_P(BlkfrontVariants, ReadTheWholeDiskAndEndEveryGrant) {
   EXPECT_TRUE(model::check_no_foreign_access(rig.m, view).empty());
 }
 
-const BlkfrontOptions kMost{BlkfrontOptions::kMaxRingOrder, 32, BlkfrontOptions::kMaxInFlight};
-const BlkfrontOptions kRingOnly{2, 0, BlkfrontOptions::kMaxInFlight};
-const BlkfrontOptions kIndirectOnly{0, 32, BlkfrontOptions::kMaxInFlight};
+const BlkfrontOptions kMost{BlkfrontOptions::kMaxRingOrder, 32, BlkfrontOptions::kMaxInFlight,
+                           BlkfrontOptions::kMaxDataPages};
+const BlkfrontOptions kRingOnly{2, 0, BlkfrontOptions::kMaxInFlight, BlkfrontOptions::kMaxDataPages};
+const BlkfrontOptions kIndirectOnly{0, 32, BlkfrontOptions::kMaxInFlight, BlkfrontOptions::kMaxDataPages};
 INSTANTIATE_TEST_SUITE_P(
     Offers, BlkfrontVariants,
     testing::Values(Variant{"neither_offered", 0, 0, kMost, 1, 0},
@@ -495,10 +505,11 @@ INSTANTIATE_TEST_SUITE_P(
                     Variant{"both_offered", 4, 256, kMost, 4, 32},
                     Variant{"both_offered_ring_asked", 4, 256, kRingOnly, 4, 0},
                     Variant{"both_offered_indirect_asked", 4, 256, kIndirectOnly, 1, 32},
-                    Variant{"both_offered_today", 4, 256, BlkfrontOptions{0, 0, 16}, 1, 0},
-                    Variant{"both_offered_big_indirect", 4, 256, BlkfrontOptions{1, 256, 64}, 2, 256},
-                    Variant{"defaults", 4, 256, BlkfrontOptions{}, 1u << BlkfrontOptions{}.ring_order,
-                            BlkfrontOptions{}.indirect_segments > 11 ? BlkfrontOptions{}.indirect_segments : 0}),
+                    Variant{"both_offered_one_page", 4, 256, BlkfrontOptions{0, 0, 16, 176}, 1, 0},
+                    Variant{"both_offered_big_indirect", 4, 256, BlkfrontOptions{1, 256, 64, 704}, 2, 256},
+                    Variant{"neither_offered_defaults", 0, 0, BlkfrontOptions{}, 1, 0},
+                    Variant{"ring_offered_defaults", 4, 0, BlkfrontOptions{}, 2, 0},
+                    Variant{"both_offered_defaults", 4, 256, BlkfrontOptions{}, 2, 32}),
     [](const testing::TestParamInfo<Variant>& i) { return std::string(i.param.name); });
 
 TEST(Blkfront, AnUnreadableOfferIsNoOffer) {

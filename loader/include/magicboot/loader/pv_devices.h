@@ -91,9 +91,11 @@ class PvDevices {
 inline constexpr const char* kDiskHashWord = "magicboot.disk-sha256";
 // "<key>=N" words that choose how the PV disk is read, as far as the
 // backend offers it (bench-boot --disk measures each): the ring's page
-// order, the pages per indirect request (0: none), the requests in flight.
+// order, the pages per indirect request (0: none), the requests in flight,
+// the data pages in flight (the window).
 inline constexpr const char* kDiskRingOrderKey = "magicboot.disk-ring-order";
 inline constexpr const char* kDiskIndirectKey = "magicboot.disk-indirect";
 inline constexpr const char* kDiskInFlightKey = "magicboot.disk-in-flight";
+inline constexpr const char* kDiskWindowKey = "magicboot.disk-window";
 
 }  // namespace mb::loader

@@ -14,7 +14,8 @@
 namespace mb::loader {
 
 // The blkfront options the kernel command line asks for (kDiskRingOrderKey,
-// kDiskIndirectKey, kDiskInFlightKey; absent or malformed: the defaults).
+// kDiskIndirectKey, kDiskInFlightKey, kDiskWindowKey; absent or malformed:
+// the defaults).
 pv::BlkfrontOptions disk_options(const char* bootargs);
 
 class PvDisk final : public PvDevices {

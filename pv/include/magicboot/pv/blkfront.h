@@ -38,11 +38,16 @@ struct BlkfrontOptions {
   static constexpr unsigned kMaxRingOrder = 2;          // 4 ring pages, 128 requests
   static constexpr unsigned kMaxInFlight = 64;          // requests on the ring at once
   static constexpr unsigned kMaxIndirectSegments = 256;  // Linux's blkback offers 256
-  static constexpr unsigned kMaxDataPages = 704;        // the window: 2.75 MiB in flight
+  static constexpr unsigned kMaxDataPages = 704;        // the largest window: 2.75 MiB in flight
 
-  unsigned ring_order = 0;         // a ring of 2^order pages (ring-page-order)
-  unsigned indirect_segments = 0;  // pages per BLKIF_OP_INDIRECT request; <= 11: direct requests only
-  unsigned max_in_flight = 16;     // requests on the ring at once
+  // The defaults fit one grant frame whatever is offered (pages_for() 487):
+  // against Linux's blkback, 14 indirect requests of 32 pages in flight; a
+  // backend offering a multi-page ring but no indirect requests gets 40
+  // direct ones, one offering neither the whole one-page ring, 32.
+  unsigned ring_order = 1;         // a ring of 2^order pages (ring-page-order)
+  unsigned indirect_segments = 32;  // pages per BLKIF_OP_INDIRECT request; <= 11: direct requests only
+  unsigned max_in_flight = 64;     // requests on the ring at once
+  unsigned max_data_pages = 448;   // the window: data pages in flight (at most kMaxDataPages)
 };
 
 // How connect() lays out its pages: the ring, then the data pages (one
