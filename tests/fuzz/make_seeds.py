@@ -84,6 +84,7 @@ def main():
     work = os.path.join(out, "work")
     shutil.rmtree(out, ignore_errors=True)
     for d in ("dt", "fit", "image", "gzip", "ledger", "partitions", "ext4", "fat", "boot_config", "xenstore", "blkif",
+              "boot_source",
               "work"):
         os.makedirs(os.path.join(out, d))
 
@@ -176,6 +177,23 @@ def main():
     write(os.path.join(work, "long"), b"a file with a long name\n")
     subprocess.run([mcopy, "-i", fat, os.path.join(work, "long"), "::/boot/a long name.txt"], check=True, env=env)
     write(os.path.join(out, "fat", "fat12"), open(fat, "rb").read())
+
+    # Disks to boot from: an MBR whose one partition (at LBA 1) holds the
+    # 1 KiB-block ext4 (extlinux.conf), or the FAT12 with BLS entries added.
+    def one_partition_disk(fs, ptype):
+        disk = bytearray(SECTOR) + bytearray(fs) + bytearray(-len(fs) % SECTOR)
+        disk[446:462] = struct.pack("<B3sB3sII", 0x80, b"", ptype, b"", 1, len(disk) // SECTOR - 1)
+        disk[510:512] = b"\x55\xaa"
+        return bytes(disk)
+
+    write(os.path.join(out, "boot_source", "mbr-ext4"),
+          one_partition_disk(open(os.path.join(work, "ext4-1k"), "rb").read(), 0x83))
+    os.makedirs(os.path.join(work, "loader", "entries"))
+    write(os.path.join(work, "loader", "entries", "a-1.conf"), b"title A\nversion 1\nlinux /KERNEL.IMG\n")
+    write(os.path.join(work, "loader", "entries", "b-2.conf"),
+          b"title B\nversion 2\nlinux /boot/vmlinuz-1\ninitrd /boot/a long name.txt\noptions root=/dev/xvda2\n")
+    subprocess.run([mcopy, "-i", fat, "-s", os.path.join(work, "loader"), "::/loader"], check=True, env=env)
+    write(os.path.join(out, "boot_source", "mbr-fat"), one_partition_disk(open(fat, "rb").read(), 0x0C))
 
     # Boot configurations: the first byte picks extlinux (even) or BLS (odd).
     write(os.path.join(out, "boot_config", "extlinux"),
