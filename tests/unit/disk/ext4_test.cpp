@@ -113,19 +113,7 @@ TEST(Ext4, SymlinksAndPaths) {
   EXPECT_STREQ(nf.error().detail, "/boot/missing: no such file");
 }
 
-std::vector<std::string> names_in(Ext4& fs, const char* dir, std::string* error = nullptr) {
-  std::vector<std::string> names;
-  auto r = fs.list(
-      dir,
-      [](void* c, const char* n, size_t l) {
-        static_cast<std::vector<std::string>*>(c)->emplace_back(n, l);
-        return true;
-      },
-      &names);
-  if (!r.ok() && error) *error = r.error().check;
-  std::sort(names.begin(), names.end());
-  return names;
-}
+using test::names_in;
 
 TEST(Ext4, ListsDirectoriesWithoutDots) {
   const Disk& d = made();

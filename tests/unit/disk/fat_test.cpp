@@ -98,19 +98,7 @@ TEST_P(FatBits, ListsLongAndShortNamesWithoutDots) {
   MemoryBlockDevice dev(img.bytes);
   auto fs = Fat::mount(dev);
   ASSERT_TRUE(fs.ok()) << fs.error().detail;
-  auto names_in = [&](const char* dir, std::string* error = nullptr) {
-    std::vector<std::string> names;
-    auto r = fs->list(
-        dir,
-        [](void* c, const char* n, size_t l) {
-          static_cast<std::vector<std::string>*>(c)->emplace_back(n, l);
-          return true;
-        },
-        &names);
-    if (!r.ok() && error) *error = r.error().check;
-    std::sort(names.begin(), names.end());
-    return names;
-  };
+  auto names_in = [&](const char* dir, std::string* error = nullptr) { return test::names_in(*fs, dir, error); };
   // The root (fixed on FAT12/16, a chain on FAT32): long names as written,
   // KERNEL.IMG (8.3 only) as stored.
   EXPECT_EQ(names_in("/"), (std::vector<std::string>{"EFI", "KERNEL.IMG", "empty", "loader", "many", "vmlinuz-6.1.0-test"}));
