@@ -336,6 +336,36 @@ def rows():
         R(x, ["--jobs", "many"], "--jobs", "not a number"),
         R(x, ["--jobs", "0"], "--jobs", "number out of range"),
     ]
+    # --- tools/build-peers --------------------------------------------------
+    u = "tools/build-peers"
+    t += [
+        R(u, ["--frobnicate"], "--frobnicate", "unknown option"),
+        R(u, ["xl"], "xl", "stray word"),
+        R(u, ["--build"], "--build", "missing value"),
+        R(u, ["--build", "xen"], "--build", "choice not offered"),
+        R(u, ["--jobs", "many"], "--jobs", "not a number"),
+        R(u, ["--jobs", "0"], "--jobs", "number out of range"),
+    ]
+    # --- tools/compare-peers ------------------------------------------------
+    c = "tools/compare-peers"
+    t += [
+        R(c, ["--frobnicate"], "--frobnicate", "unknown option"),
+        R(c, ["raw"], "raw", "stray word"),
+        R(c, ["--firmware"], "--firmware", "missing value"),
+        R(c, ["--firmware", "{missing}"], "--firmware", "path does not exist"),
+        R(c, ["--firmware", "{dir}"], "--firmware", "directory"),
+        R(c, ["--firmware", "{empty}"], "--firmware", "empty file"),
+        R(c, ["--firmware", "{text}"], "--firmware", "not an arm64 Image"),
+        R(c, ["--firmware", "{image}", "--payloads", "zip"], "--payloads", "choice not offered"),
+        R(c, ["--firmware", "{image}", "--modes", "dom0"], "--modes", "choice not offered"),
+        R(c, ["--firmware", "{image}", "--firmware-xl", "{missing}", "--disk"], "--firmware-xl",
+          "path does not exist"),
+        R(c, ["--firmware", "{image}", "--modes", "xen", "--disk"], "--disk", "an xl row without xl"),
+        R(c, ["--firmware", "{image}", "--uboot-xl", "{empty}"], "--uboot-xl", "empty file"),
+        R(c, ["--firmware", "{image}", "--uboot-xl-disk", "{dir}"], "--uboot-xl-disk", "directory"),
+        R(c, ["--firmware", "{image}", "--json", "{rodir}/out.json"], "--json", "unwritable directory"),
+        R(c, ["--self-test", "--quick"], "--self-test", "combined with another option"),
+    ]
     return t
 
 
@@ -433,6 +463,8 @@ def commands(a, sb):
         "tools/qemu/run": Command("tools/qemu/run", [py, tool("qemu/run")]),
         "tools/build-dom0": Command("tools/build-dom0", [py, tool("build-dom0")]),
         "tools/build-xen": Command("tools/build-xen", [py, tool("build-xen")]),
+        "tools/build-peers": Command("tools/build-peers", [py, tool("build-peers")]),
+        "tools/compare-peers": Command("tools/compare-peers", [py, tool("compare-peers")]),
     }
     for c in cmds.values():
         exe = c.argv[-1]
