@@ -220,48 +220,52 @@ std::string judge_pv(const SimResult& r, const PvAfter& after) {
   return why;
 }
 
-TEST(FaultInjection, PvDiskHypercallsFailInTurn) {
-  PvAfter clean_after;
-  const SimResult clean = boot_disk(disk_options(), clean_after);
-  ASSERT_EQ(clean.outcome, SimResult::Outcome::kClean) << describe(clean);
-  ASSERT_NE(clean.console.find("MAGICBOOT-FW-DISK"), std::string::npos) << clean.console;
-  // Every call of the boot, the ring's notifies included.
-  size_t cases = 0, refused = 0;
+// Every hypercall of the clean boot `clean` (made from `base`) fails in
+// turn with each errno its kind can return: the boot carries on clean or
+// refuses by name, and leaves nothing of the PV layer behind.
+struct HypercallSweep {
+  size_t cases = 0, refused = 0, frames = 0;
   std::set<std::string> kinds;
+};
+HypercallSweep fail_each_hypercall(const SimOptions& base, const SimResult& clean) {
+  HypercallSweep out;
   for (size_t i = 0; i < clean.hypercalls.size(); ++i) {
     const HypercallRecord& call = clean.hypercalls[i];
     const std::string name = hypercall_name(call.op, call.cmd);
-    kinds.insert(name);
+    out.kinds.insert(name);
+    out.frames += name == "memory_op/add_to_physmap";
     for (long err : errnos_for(call.op, call.cmd)) {
-      SimOptions o = disk_options();
+      SimOptions o = base;
       o.fault = InjectedFault{i, err, false};
       PvAfter after;
       const SimResult r = boot_disk(o, after);
-      ++cases;
-      refused += !r.jumped;
+      ++out.cases;
+      out.refused += !r.jumped;
       EXPECT_EQ(judge_pv(r, after), "") << "call " << i << " " << name << " -> " << err << ": " << describe(r);
     }
   }
-  for (const char* must : {"event_channel_op/alloc_unbound", "event_channel_op/close", "event_channel_op/send",
-                           "memory_op/add_to_physmap", "memory_op/remove_from_physmap"})
-    EXPECT_TRUE(kinds.count(must)) << must << " never issued";
-  EXPECT_GT(refused, 0u);
-  std::printf("PV fault injection: %zu cases over %zu kinds of call, %zu refused\n", cases, kinds.size(), refused);
+  return out;
 }
 
-// Each xenstore reply of the boot in turn is wrong, each way a reply can be:
-// xenstored's error, a value that is not what was asked, another request's
-// id, a header that claims more than the protocol allows.
-TEST(FaultInjection, PvDiskXenstoreRepliesFailInTurn) {
+// The xenstore replies of a clean boot from `base` (asserted clean, and
+// checked by `check_clean` too).
+size_t count_xenstore_replies(const SimOptions& base, void (*check_clean)(const SimResult&) = nullptr) {
   size_t replies = 0;
-  {
-    SimOptions o = disk_options();
-    o.setup_model = [&](model::Model& m) { m.set_xenstore_message_filter([&](model::XenstoreMessage&) { ++replies; }); };
-    PvAfter after;
-    const SimResult clean = boot_disk(o, after);
-    ASSERT_EQ(clean.outcome, SimResult::Outcome::kClean) << describe(clean);
-  }
-  ASSERT_GT(replies, 20u);
+  SimOptions o = base;
+  o.setup_model = [&](model::Model& m) { m.set_xenstore_message_filter([&](model::XenstoreMessage&) { ++replies; }); };
+  PvAfter after;
+  const SimResult clean = boot_disk(o, after);
+  EXPECT_EQ(clean.outcome, SimResult::Outcome::kClean) << describe(clean);
+  if (check_clean) check_clean(clean);
+  return replies;
+}
+
+// Each reply in turn wrong each way a reply can be: xenstored's error, a
+// value that is not what was asked, another request's id, a header that
+// claims more than the protocol allows. `seen` gets each boot; the sweep
+// judges what it left behind.
+template <class Seen>
+size_t fail_each_xenstore_reply(const SimOptions& base, size_t replies, Seen seen) {
   using Mutate = void (*)(model::XenstoreMessage&);
   const std::pair<const char*, Mutate> kWays[] = {
       {"EIO", [](model::XenstoreMessage& x) { x.type = XS_ERROR; x.payload = std::string("EIO") + '\0'; }},
@@ -269,10 +273,10 @@ TEST(FaultInjection, PvDiskXenstoreRepliesFailInTurn) {
       {"other id", [](model::XenstoreMessage& x) { x.req_id += 1000; }},
       {"over-long", [](model::XenstoreMessage& x) { x.len = XENSTORE_PAYLOAD_MAX + 1; }},
   };
-  size_t cases = 0, refused = 0;
+  size_t cases = 0;
   for (size_t k = 0; k < replies; ++k)
     for (const auto& [way, mutate] : kWays) {
-      SimOptions o = disk_options();
+      SimOptions o = base;
       o.setup_model = [k, mutate = mutate](model::Model& m) {
         auto n = std::make_shared<size_t>(0);
         m.set_xenstore_message_filter([k, mutate, n](model::XenstoreMessage& x) {
@@ -282,9 +286,33 @@ TEST(FaultInjection, PvDiskXenstoreRepliesFailInTurn) {
       PvAfter after;
       const SimResult r = boot_disk(o, after);
       ++cases;
-      refused += !r.jumped;
+      seen(r);
       EXPECT_EQ(judge_pv(r, after), "") << "reply " << k << " " << way << ": " << describe(r);
     }
+  return cases;
+}
+
+TEST(FaultInjection, PvDiskHypercallsFailInTurn) {
+  PvAfter clean_after;
+  const SimResult clean = boot_disk(disk_options(), clean_after);
+  ASSERT_EQ(clean.outcome, SimResult::Outcome::kClean) << describe(clean);
+  ASSERT_NE(clean.console.find("MAGICBOOT-FW-DISK"), std::string::npos) << clean.console;
+  // Every call of the boot, the ring's notifies included.
+  const HypercallSweep sweep = fail_each_hypercall(disk_options(), clean);
+  for (const char* must : {"event_channel_op/alloc_unbound", "event_channel_op/close", "event_channel_op/send",
+                           "memory_op/add_to_physmap", "memory_op/remove_from_physmap"})
+    EXPECT_TRUE(sweep.kinds.count(must)) << must << " never issued";
+  EXPECT_GT(sweep.refused, 0u);
+  std::printf("PV fault injection: %zu cases over %zu kinds of call, %zu refused\n", sweep.cases, sweep.kinds.size(),
+              sweep.refused);
+}
+
+// Each xenstore reply of the boot in turn is wrong, each way a reply can be.
+TEST(FaultInjection, PvDiskXenstoreRepliesFailInTurn) {
+  const size_t replies = count_xenstore_replies(disk_options());
+  ASSERT_GT(replies, 20u);
+  size_t refused = 0;
+  const size_t cases = fail_each_xenstore_reply(disk_options(), replies, [&](const SimResult& r) { refused += !r.jumped; });
   EXPECT_GT(refused, 0u);
   std::printf("xenstore reply faults: %zu cases over %zu replies, %zu refused\n", cases, replies, refused);
 }
@@ -304,74 +332,35 @@ SimOptions ring_indirect_options() {
   return o;
 }
 
+constexpr const char* kRingIndirectJson = "\"ring_pages\":4,\"indirect_segments\":32,";
+
 TEST(FaultInjection, PvDiskRingAndIndirectHypercallsFailInTurn) {
   PvAfter clean_after;
   const SimResult clean = boot_disk(ring_indirect_options(), clean_after);
   ASSERT_EQ(clean.outcome, SimResult::Outcome::kClean) << describe(clean);
-  ASSERT_NE(clean.console.find("\"ring_pages\":4,\"indirect_segments\":32,"), std::string::npos) << clean.console;
-  size_t cases = 0, refused = 0, frames = 0;
-  std::set<std::string> kinds;
-  for (size_t i = 0; i < clean.hypercalls.size(); ++i) {
-    const HypercallRecord& call = clean.hypercalls[i];
-    const std::string name = hypercall_name(call.op, call.cmd);
-    kinds.insert(name);
-    frames += name == "memory_op/add_to_physmap";
-    for (long err : errnos_for(call.op, call.cmd)) {
-      SimOptions o = ring_indirect_options();
-      o.fault = InjectedFault{i, err, false};
-      PvAfter after;
-      const SimResult r = boot_disk(o, after);
-      ++cases;
-      refused += !r.jumped;
-      EXPECT_EQ(judge_pv(r, after), "") << "call " << i << " " << name << " -> " << err << ": " << describe(r);
-    }
-  }
-  EXPECT_GE(frames, 2u) << "two grant frames for the ring, data and indirect pages";
+  ASSERT_NE(clean.console.find(kRingIndirectJson), std::string::npos) << clean.console;
+  const HypercallSweep sweep = fail_each_hypercall(ring_indirect_options(), clean);
+  EXPECT_GE(sweep.frames, 2u) << "two grant frames for the ring, data and indirect pages";
   for (const char* must : {"event_channel_op/alloc_unbound", "event_channel_op/close", "event_channel_op/send",
                            "memory_op/remove_from_physmap"})
-    EXPECT_TRUE(kinds.count(must)) << must << " never issued";
-  EXPECT_GT(refused, 0u);
-  std::printf("PV fault injection (4-page ring, indirect): %zu cases over %zu kinds of call, %zu refused\n", cases,
-              kinds.size(), refused);
+    EXPECT_TRUE(sweep.kinds.count(must)) << must << " never issued";
+  EXPECT_GT(sweep.refused, 0u);
+  std::printf("PV fault injection (4-page ring, indirect): %zu cases over %zu kinds of call, %zu refused\n",
+              sweep.cases, sweep.kinds.size(), sweep.refused);
 }
 
 TEST(FaultInjection, PvDiskRingAndIndirectXenstoreRepliesFailInTurn) {
-  size_t replies = 0;
-  {
-    SimOptions o = ring_indirect_options();
-    o.setup_model = [&](model::Model& m) { m.set_xenstore_message_filter([&](model::XenstoreMessage&) { ++replies; }); };
-    PvAfter after;
-    const SimResult clean = boot_disk(o, after);
-    ASSERT_EQ(clean.outcome, SimResult::Outcome::kClean) << describe(clean);
-    ASSERT_NE(clean.console.find("\"ring_pages\":4,\"indirect_segments\":32,"), std::string::npos) << clean.console;
-  }
+  const size_t replies = count_xenstore_replies(ring_indirect_options(), [](const SimResult& clean) {
+    ASSERT_NE(clean.console.find(kRingIndirectJson), std::string::npos) << clean.console;
+  });
   ASSERT_GT(replies, 20u);
-  using Mutate = void (*)(model::XenstoreMessage&);
-  const std::pair<const char*, Mutate> kWays[] = {
-      {"EIO", [](model::XenstoreMessage& x) { x.type = XS_ERROR; x.payload = std::string("EIO") + '\0'; }},
-      {"garbage", [](model::XenstoreMessage& x) { x.payload = "not-what-you-asked"; }},
-      {"other id", [](model::XenstoreMessage& x) { x.req_id += 1000; }},
-      {"over-long", [](model::XenstoreMessage& x) { x.len = XENSTORE_PAYLOAD_MAX + 1; }},
-  };
-  size_t cases = 0, refused = 0, fell_back = 0;
-  for (size_t k = 0; k < replies; ++k)
-    for (const auto& [way, mutate] : kWays) {
-      SimOptions o = ring_indirect_options();
-      o.setup_model = [k, mutate = mutate](model::Model& m) {
-        auto n = std::make_shared<size_t>(0);
-        m.set_xenstore_message_filter([k, mutate, n](model::XenstoreMessage& x) {
-          if ((*n)++ == k) mutate(x);
-        });
-      };
-      PvAfter after;
-      const SimResult r = boot_disk(o, after);
-      ++cases;
-      refused += !r.jumped;
-      // A feature offer that reads wrong is no offer: a clean boot that
-      // read the disk another way.
-      fell_back += r.jumped && r.console.find("\"ring_pages\":4,\"indirect_segments\":32,") == std::string::npos;
-      EXPECT_EQ(judge_pv(r, after), "") << "reply " << k << " " << way << ": " << describe(r);
-    }
+  size_t refused = 0, fell_back = 0;
+  const size_t cases = fail_each_xenstore_reply(ring_indirect_options(), replies, [&](const SimResult& r) {
+    refused += !r.jumped;
+    // A feature offer that reads wrong is no offer: a clean boot that
+    // read the disk another way.
+    fell_back += r.jumped && r.console.find(kRingIndirectJson) == std::string::npos;
+  });
   EXPECT_GT(refused, 0u);
   EXPECT_GT(fell_back, 0u) << "some reply is an offer's, and a bad one falls back";
   std::printf("xenstore reply faults (4-page ring, indirect): %zu cases over %zu replies, %zu refused, %zu fell back\n",
