@@ -90,10 +90,14 @@ unsigned run_conformance(Hypercalls& h, const ConformanceInputs& in, Conformance
     auto closed = evtchn_status(h, *port);
     r.add("evtchn_status_closed", 0, r.rc(closed), closed.ok() ? closed->status : 0);
     r.unit("evtchn_close_again", 0, evtchn_close(h, *port));
+    // A poll on a port that is not in use is refused, not slept on (only
+    // refusals are asked here: a poll Xen took would sleep for good).
+    r.unit("sched_poll_closed_port", 0, sched_poll(h, *port));
   }
   auto far = evtchn_status(h, 4095);
   r.add("evtchn_status_port_4095", 4095, r.rc(far), far.ok() ? far->status : 0);
   r.unit("evtchn_send_port_4095", 4095, evtchn_send(h, 4095));
+  r.unit("sched_poll_port_4095", 4095, sched_poll(h, 4095));
 
   // Grant table: its size, and a setup of one frame (the frame number is
   // machine-specific: only whether one came back is compared).

@@ -75,6 +75,14 @@ XenResult<Unit> sched_yield(Hypercalls& h) {
   return checked(h.call(__HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0, 0, 0));
 }
 
+XenResult<Unit> sched_poll(Hypercalls& h, evtchn_port_t port) {
+  sched_poll_t p{};
+  set_xen_guest_handle(p.ports, &port);
+  p.nr_ports = 1;
+  p.timeout = 0;
+  return checked(h.call(__HYPERVISOR_sched_op, SCHEDOP_poll, ptr(&p), 0, 0, 0));
+}
+
 XenResult<evtchn_port_t> evtchn_alloc_unbound(Hypercalls& h, domid_t remote) {
   evtchn_alloc_unbound_t a{};
   a.dom = DOMID_SELF;

@@ -60,17 +60,27 @@ Res<void> close_xen(Hypercalls& h, XenSession& x) { return x.shared_info.remove(
 
 Res<void> open_pv(Platform& p, const BootOptions& opts, const DiscoveredDt& dt, MemoryLedger& ledger,
                   const XenSession& x) {
+#if defined(MB_WITHOUT_PV)
+  (void)p, (void)opts, (void)dt, (void)ledger, (void)x;
+  return {};
+#else
   const bool from_disk = boots_from_disk(opts, dt);
   if (opts.pv == nullptr || !(opts.hash_disk || from_disk)) return {};
   if (!x.present)
     return MB_ERR(ErrorCode::kUnsupported, "vbd-none", "the PV disk is asked for (%s), and there is no Xen",
                   from_disk ? "no payload module" : kDiskHashWord);
-  return opts.pv->open(p, dt, ledger, opts.hash_disk);
+  return opts.pv->open(p, dt, ledger, opts.hash_disk, x.mapped() ? x.slot().gfn.addr() : GuestPhys{});
+#endif
 }
 
 Res<void> close_pv(const BootOptions& opts, MemoryLedger& ledger) {
+#if defined(MB_WITHOUT_PV)
+  (void)opts, (void)ledger;
+  return {};
+#else
   if (opts.pv == nullptr || !opts.pv->record().attempted) return {};
   return opts.pv->close(ledger);
+#endif
 }
 
 }  // namespace mb::loader::steps

@@ -61,6 +61,8 @@ void PvDisk::tally(PvRecord& r) const {
     r.requests = s.requests;
     r.bytes_read = s.bytes;
     r.max_in_flight = s.max_in_flight;
+    r.waits = s.waits;
+    r.sleeps = s.sleeps;
     r.data_pages = s.data_pages;
     r.ring_pages = s.ring_pages;
     r.indirect_segments = s.indirect_segments;
@@ -72,7 +74,8 @@ void PvDisk::tally(PvRecord& r) const {
   }
 }
 
-Res<void> PvDisk::connect(Platform& p, const DiscoveredDt& dt, MemoryLedger& ledger, PvRecord& r) {
+Res<void> PvDisk::connect(Platform& p, const DiscoveredDt& dt, MemoryLedger& ledger, GuestPhys shared_info,
+                          PvRecord& r) {
   const pv::RingPlace store = MB_TRY(pv::find_xenstore(p.hyp, xa::kMagic, dt.ram()));
   xs_.emplace(p.hyp, p.mem, p.cpu, store, timeout_ms_);
   r.store = true;
@@ -90,7 +93,7 @@ Res<void> PvDisk::connect(Platform& p, const DiscoveredDt& dt, MemoryLedger& led
                                                 Placement::kHighest));
   pages_ = PhysRange{base, size};
   r.pages = pages_;
-  blk_.emplace(p.hyp, p.mem, p.cpu, *xs_, *gnt_);
+  blk_.emplace(p.hyp, p.mem, p.cpu, *xs_, *gnt_, shared_info);
   MB_CHECK(blk_->connect(pages_, 0, timeout_ms_, want));
   r.connected = true;
   keep(r.frontend, sizeof r.frontend, blk_->frontend());
@@ -129,10 +132,11 @@ Res<void> PvDisk::hash(Platform& p, PvRecord& r) {
   return {};
 }
 
-Res<void> PvDisk::open(Platform& p, const DiscoveredDt& dt, MemoryLedger& ledger, bool hash_disk) {
+Res<void> PvDisk::open(Platform& p, const DiscoveredDt& dt, MemoryLedger& ledger, bool hash_disk,
+                       GuestPhys shared_info) {
   PvRecord& r = r_;
   r.attempted = true;
-  auto opened = connect(p, dt, ledger, r);
+  auto opened = connect(p, dt, ledger, shared_info, r);
   if (opened.ok() && hash_disk) opened = hash(p, r);
   tally(r);
   if (r.hashed) {
@@ -146,8 +150,8 @@ Res<void> PvDisk::open(Platform& p, const DiscoveredDt& dt, MemoryLedger& ledger
     print(p.console, "\",\"bytes\":%lu,\"requests\":%lu,\"max_in_flight\":%u,\"read_us\":%lu,\"hash_us\":%lu,"
           "\"read_kib_per_s\":%lu,",
           r.bytes_read, r.requests, r.max_in_flight, us, hash_us, us ? r.bytes_read * 1000000 / 1024 / us : 0);
-    print(p.console, "\"ring_pages\":%u,\"indirect_segments\":%u,\"data_pages\":%u}\n", r.ring_pages,
-          r.indirect_segments, r.data_pages);
+    print(p.console, "\"ring_pages\":%u,\"indirect_segments\":%u,\"data_pages\":%u,\"waits\":%lu,\"sleeps\":%lu}\n",
+          r.ring_pages, r.indirect_segments, r.data_pages, r.waits, r.sleeps);
   }
   if (!opened.ok()) {
     r.open_failed = true;

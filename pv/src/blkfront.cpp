@@ -310,6 +310,10 @@ Res<void> Blkfront::read_chunk(uint64_t sector512, uint32_t bytes) {
     req.indirect_grefs[0] = grants_[indirect_index(r)];
     MB_CHECK(mem_.write(slot_at(ring, slots, req_prod_ + r), &req, sizeof req));
   }
+  // One event when the last of them is answered: we look at nothing
+  // before that. Set before the requests are published, so no answer can
+  // come ahead of it.
+  MB_CHECK(mem_.store32(ring + offsetof(blkif_sring, rsp_event), req_prod_ + requests));
   mem_.barrier();  // the requests (and indirect pages) before the index that publishes them
   req_prod_ += requests;
   MB_CHECK(mem_.store32(ring + offsetof(blkif_sring, req_prod), req_prod_));
@@ -318,13 +322,14 @@ Res<void> Blkfront::read_chunk(uint64_t sector512, uint32_t bytes) {
   if (requests > stats_.max_in_flight) stats_.max_in_flight = requests;
 
   uint64_t answered = 0;  // bit r: request r answered
-  Deadline wait(h_, cpu_, timeout_ms_);
+  Deadline wait(h_, cpu_, timeout_ms_, WakePort{&mem_, shared_info_, port_});
   for (unsigned done = 0; done < requests;) {
     const uint32_t prod = MB_TRY(mem_.load32(ring + offsetof(blkif_sring, rsp_prod)));
     if (prod - rsp_cons_ > requests - done)
       return MB_ERR(ErrorCode::kBadInput, "blkif-response", "rsp_prod %u: %u responses for %u outstanding requests",
                     prod, prod - rsp_cons_, requests - done);
     if (prod == rsp_cons_) {
+      ++stats_.waits;
       if (!wait.pause())
         return MB_ERR(ErrorCode::kHypercall, "vbd-timeout", "%s: %u of %u requests unanswered after %u ms", dir_,
                       requests - done, requests, timeout_ms_);
@@ -345,11 +350,8 @@ Res<void> Blkfront::read_chunk(uint64_t sector512, uint32_t bytes) {
         return MB_ERR(ErrorCode::kHypercall, "disk-read", "%s: reading sector %lu: backend status %d", dir_,
                       sector512 + rsp.id * segs * kSectorsPerPage, rsp.status);
     }
-    // Responses read before their slots are given back; ask to be told of
-    // the next one (we poll, but the protocol's bookkeeping stays true).
-    mem_.barrier();
-    MB_CHECK(mem_.store32(ring + offsetof(blkif_sring, rsp_event), rsp_cons_ + 1));
   }
+  stats_.sleeps += wait.sleeps();
   return {};
 }
 

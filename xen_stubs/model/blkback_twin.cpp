@@ -309,7 +309,9 @@ void BlkbackTwin::serve() {
       return;
     }
     max_in_flight_ = std::max(max_in_flight_, rp - c.req_cons);
-    while (c.req_cons != rp && c.req_cons - c.rsp_prod_pvt < c.slots) {
+    const unsigned limit = disk_.answers_per_turn;
+    for (unsigned answered = 0; c.req_cons != rp && c.req_cons - c.rsp_prod_pvt < c.slots; ++answered) {
+      if (limit != 0 && answered == limit) return;  // the rest next turn, as if still in flight
       blkif_request_t req;
       ring_read(kSlots + uint64_t{c.req_cons % c.slots} * kSlot, &req, sizeof req);
       ++c.req_cons;

@@ -195,6 +195,29 @@ long sched_op(Impl& m, uint64_t cmd, uint64_t arg) {
     case SCHEDOP_block:
       m.dom0_turn();  // dom0 gets the CPU
       return kOk;
+    case SCHEDOP_poll: {
+      // Xen's do_poll: every port must be ours and in use (-EINVAL); one
+      // already pending answers at once (counted: polls().at_once).
+      // Otherwise the vCPU would sleep until one is raised. Either way dom0
+      // takes its turn -- on real Xen it runs on its own CPU meanwhile --
+      // and the call returns, as a wake by the guest's virtual timer would.
+      sched_poll_t p;
+      if (!get(p, arg)) return EFAULT_;
+      if (p.nr_ports > 128) return EINVAL_;
+      ++m.polls.calls;
+      bool pending = false;
+      for (unsigned i = 0; i < p.nr_ports; ++i) {
+        evtchn_port_t port;
+        if (!get(port, reinterpret_cast<uintptr_t>(p.ports.p) + i * sizeof port)) return EFAULT_;
+        if (port == 0 || port >= m.ports.size() || m.ports[port].state == PortState::kFree ||
+            m.ports[port].state == PortState::kReserved)
+          return EINVAL_;
+        pending = pending || m.is_pending(port);
+      }
+      if (pending) ++m.polls.at_once;
+      m.dom0_turn();
+      return kOk;
+    }
     case SCHEDOP_shutdown: {
       sched_shutdown_t s;
       if (!get(s, arg)) return EFAULT_;

@@ -137,6 +137,7 @@ void Model::Impl::raise_event(uint32_t port) {
   if (pending & bit) return;
   pending |= bit;
   store.write(shared_info_mfn, word, &pending, sizeof pending);
+  ++polls.raised;
   store.read(shared_info_mfn, mask, &masked, sizeof masked);
   if (masked & bit) return;
   // vCPU 0's vcpu_info: in shared_info until the guest registered its own.
@@ -150,6 +151,15 @@ void Model::Impl::raise_event(uint32_t port) {
   vi.evtchn_pending_sel |= sel;
   vi.evtchn_upcall_pending = 1;
   store.write(mfn, at, &vi, sizeof vi);
+}
+
+bool Model::Impl::is_pending(uint32_t port) const {
+  constexpr uint32_t kBits = sizeof(xen_ulong_t) * 8;
+  if (port >= EVTCHN_2L_NR_CHANNELS) return false;
+  xen_ulong_t pending = 0;
+  store.read(shared_info_mfn, offsetof(shared_info_t, evtchn_pending) + (port / kBits) * sizeof(xen_ulong_t),
+             &pending, sizeof pending);
+  return (pending >> (port % kBits)) & 1;
 }
 
 Model::Impl::~Impl() = default;
@@ -384,6 +394,8 @@ std::vector<uint32_t> Model::bound_ports() const {
 const std::string& Model::console_output() const { return impl_->console; }
 const std::string& Model::pv_console_output() const { return impl_->pv_console; }
 const std::vector<std::string>& Model::ring_protocol_errors() const { return impl_->ring_errors; }
+Model::PollCounts Model::polls() const { return impl_->polls; }
+
 uint64_t Model::notifies(uint32_t port) const {
   auto it = impl_->notifies.find(port);
   return it == impl_->notifies.end() ? 0 : it->second;

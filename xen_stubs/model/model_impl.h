@@ -151,6 +151,8 @@ struct Model::Impl {
   // bit in shared_info and, unless masked, the selector bit and
   // evtchn_upcall_pending in vCPU 0's vcpu_info wherever it lives.
   void raise_event(uint32_t port);
+  bool is_pending(uint32_t port) const;  // its bit in shared_info's evtchn_pending
+  Model::PollCounts polls;
 
   // --- accesses -------------------------------------------------------------
   std::vector<Fault> faults;

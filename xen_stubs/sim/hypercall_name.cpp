@@ -41,6 +41,7 @@ const char* cmd_name(unsigned op, uint64_t cmd) {
     case __HYPERVISOR_sched_op:
       switch (cmd) {
         case SCHEDOP_yield: return "yield";
+        case SCHEDOP_poll: return "poll";
         case SCHEDOP_shutdown: return "shutdown";
       }
       break;

@@ -193,6 +193,11 @@ SimResult run_sim(const SimOptions& o, const SimInspector& inspect) {
   if (inspect) inspect(m, res);
   res.view = view_of_handover(m, res.report);
   res.findings = model::validate(m, res.view);
+  // A wake the PV layer armed for its sleep (Cpu::wake_at) and never
+  // cancelled would fire into the next stage.
+  if (cpu.wake_armed_at_jump)
+    res.findings.push_back(model::Finding{"no-foreign-access", Gfn{}, 0, "magicboot (vCPU virtual timer)", "linux",
+                                          "the loader's wake-up timer is still armed at the jump"});
   res.next = model::run_next_stage(m, res.view);
   res.touched_pages = m.touched_pages();
   bool clean = res.findings.empty() && res.next.clean();

@@ -69,10 +69,19 @@ class RecordingCpu final : public Cpu {
   void jump(const Handover& h) override {
     handover = h;
     jumped = true;
+    wake_armed_at_jump = wake_armed;
   }
+  // As model::WallClockCpu: the model's poll returns after dom0's turn.
+  bool wake_at(uint64_t) override {
+    wake_armed = true;
+    return true;
+  }
+  void cancel_wake() override { wake_armed = false; }
   std::vector<PhysRange> cleaned;
   Handover handover{};
   bool jumped = false;
+  bool wake_armed = false;
+  bool wake_armed_at_jump = false;
 };
 
 // Progress lines on stderr, so --json output on stdout stays clean.

@@ -105,6 +105,13 @@ class Cpu {
   // Firmware: caches and MMU off, then branch; never returns.
   // Model: records the final state and returns.
   virtual void jump(const Handover& h) = 0;
+  // Wake this vCPU when counter() reaches `at` if it is asleep in Xen then
+  // (SCHEDOP_poll): the firmware arms its EL1 virtual timer, whose
+  // interrupt stays masked in PSTATE yet makes Xen unblock the vCPU. false:
+  // there is no such timer, and nobody may sleep. cancel_wake() disarms it
+  // (every wake_at is cancelled before the jump).
+  virtual bool wake_at(uint64_t /*at*/) { return false; }
+  virtual void cancel_wake() {}
 
  protected:
   ~Cpu() = default;

@@ -17,6 +17,24 @@ uint64_t Arm64Cpu::counter() {
 
 uint64_t Arm64Cpu::counter_hz() const { return MB_READ_SYSREG(cntfrq_el0); }
 
+#if defined(CONFIG_PV_BLOCK)
+// The timer's interrupt is never taken (PSTATE.I stays set): Xen sees it
+// fire -- on the hardware timer while we run, or on its own timer for the
+// saved compare value while we sleep -- and unblocks the vCPU.
+bool Arm64Cpu::wake_at(uint64_t at) {
+  MB_WRITE_SYSREG(cntv_cval_el0, at);
+  isb();
+  MB_WRITE_SYSREG(cntv_ctl_el0, uint64_t{1});  // ENABLE, IMASK clear
+  isb();
+  return true;
+}
+
+void Arm64Cpu::cancel_wake() {
+  MB_WRITE_SYSREG(cntv_ctl_el0, uint64_t{0});
+  isb();
+}
+#endif
+
 void Arm64Cpu::clean_to_poc(PhysRange range) {
   if (range.empty()) return;
   const uint64_t line = dcache_line_size();

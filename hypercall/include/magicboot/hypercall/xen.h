@@ -36,6 +36,11 @@ XenResult<uint64_t> console_write(Hypercalls& h, const char* s, size_t len);
 XenResult<Unit> shutdown(Hypercalls& h, unsigned reason);
 // SCHEDOP_yield: lets another vCPU (a backend in dom0) run.
 XenResult<Unit> sched_yield(Hypercalls& h);
+// SCHEDOP_poll on one port, no timeout of Xen's (its clock is not the
+// guest's on Arm): the vCPU sleeps until `port` is pending -- at once if it
+// already is -- or something else wakes it (its virtual timer). EINVAL for
+// a port that is not ours.
+XenResult<Unit> sched_poll(Hypercalls& h, evtchn_port_t port);
 
 // EVTCHNOP_alloc_unbound: a new port that `remote` may bind to.
 XenResult<evtchn_port_t> evtchn_alloc_unbound(Hypercalls& h, domid_t remote);

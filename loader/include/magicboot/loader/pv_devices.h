@@ -45,6 +45,9 @@ struct PvRecord {
   // What the boot read: bytes, requests, the most on the ring at once, and
   // the counter ticks it took (counter_hz per second).
   uint64_t bytes_read = 0, requests = 0, read_ticks = 0, hash_ticks = 0;
+  // Pauses waiting for the backend's answers, and how many of them slept in
+  // Xen (SCHEDOP_poll) rather than spun.
+  uint64_t waits = 0, sleeps = 0;
   unsigned max_in_flight = 0, data_pages = 0;
   // How: the ring's pages, the pages per indirect request (0: direct
   // requests of up to 11), and what the backend offered.
@@ -70,7 +73,10 @@ class PvDevices {
   // `hash_disk`: read the whole disk, keep its SHA-256 in the record and
   // print it as MAGICBOOT-FW-DISK {"sha256":...,"bytes":...} (the tests
   // hold it to dom0's sha256sum of the image).
-  virtual Res<void> open(Platform& p, const DiscoveredDt& dt, MemoryLedger& ledger, bool hash_disk) = 0;
+  // `shared_info`: where the loader has it mapped (0: not mapped), so
+  // waits for a backend can sleep on its port.
+  virtual Res<void> open(Platform& p, const DiscoveredDt& dt, MemoryLedger& ledger, bool hash_disk,
+                         GuestPhys shared_info) = 0;
   virtual Res<void> close(MemoryLedger& ledger) = 0;
   virtual const PvRecord& record() const = 0;
   // The connected disk, for the disk boot to read (nullptr: not connected).

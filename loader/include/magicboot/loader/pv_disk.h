@@ -22,7 +22,8 @@ class PvDisk final : public PvDevices {
  public:
   // Bounded waits, for tests that want a dead backend found quickly.
   explicit PvDisk(uint32_t timeout_ms = pv::Blkfront::kDefaultTimeoutMs) : timeout_ms_(timeout_ms) {}
-  Res<void> open(Platform& p, const DiscoveredDt& dt, MemoryLedger& ledger, bool hash_disk) override;
+  Res<void> open(Platform& p, const DiscoveredDt& dt, MemoryLedger& ledger, bool hash_disk,
+                 GuestPhys shared_info) override;
   Res<void> close(MemoryLedger& ledger) override;
   const PvRecord& record() const override { return r_; }
   BlockDevice* block_device() override { return disk(); }
@@ -33,7 +34,7 @@ class PvDisk final : public PvDevices {
   pv::Blkfront* disk() { return blk_ && blk_->connected() ? &*blk_ : nullptr; }
 
  private:
-  Res<void> connect(Platform& p, const DiscoveredDt& dt, MemoryLedger& ledger, PvRecord& r);
+  Res<void> connect(Platform& p, const DiscoveredDt& dt, MemoryLedger& ledger, GuestPhys shared_info, PvRecord& r);
   Res<void> hash(Platform& p, PvRecord& r);
   void tally(PvRecord& r) const;
 

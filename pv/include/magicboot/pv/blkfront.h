@@ -10,7 +10,9 @@
 // (Initialised, backend Connected, Connected). read() keeps up to a window
 // of data pages in flight: direct requests of up to 11 pages, or
 // BLKIF_OP_INDIRECT requests whose segment descriptors lie in an indirect
-// page of their own, and polls for their answers (no interrupts). Every
+// page of their own, and waits for their answers without interrupts: it
+// asks the backend to signal the last one (rsp_event) and sleeps on the
+// port until then (pv::Deadline), or spins where it cannot sleep. Every
 // page is granted once, writable (blkif.h note 8), and reused:
 // feature-persistent. disconnect() undoes all of it in the protocol's order
 // -- Closing, backend Closing; Closed, backend Closed (it has unmapped the
@@ -68,6 +70,8 @@ struct BlkfrontLayout {
 struct BlkfrontStats {
   uint64_t requests = 0;
   uint64_t bytes = 0;
+  uint64_t waits = 0;   // pauses waiting for responses (pv::Deadline)
+  uint64_t sleeps = 0;  // of them, asleep in Xen until the backend signalled
   unsigned max_in_flight = 0;
   unsigned data_pages = 0;
   unsigned ring_pages = 0;
@@ -100,8 +104,10 @@ class Blkfront final : public loader::BlockDevice {
   // Grant-table frames enough for all of them (GrantTable::open).
   static constexpr unsigned kGrantFrames = GrantTable::frames_for(kMaxPages);
 
-  Blkfront(Hypercalls& h, GuestMemory& mem, Cpu& cpu, XenStore& xs, GrantTable& gnt)
-      : h_(h), mem_(mem), cpu_(cpu), xs_(xs), gnt_(gnt) {}
+  // `shared_info`: where it is mapped, so waits for the backend's answers
+  // can sleep on our port (pv::Deadline); 0: they yield and spin.
+  Blkfront(Hypercalls& h, GuestMemory& mem, Cpu& cpu, XenStore& xs, GrantTable& gnt, GuestPhys shared_info = {})
+      : h_(h), mem_(mem), cpu_(cpu), xs_(xs), gnt_(gnt), shared_info_(shared_info) {}
   Blkfront(const Blkfront&) = delete;
   Blkfront& operator=(const Blkfront&) = delete;
 
@@ -163,6 +169,7 @@ class Blkfront final : public loader::BlockDevice {
   Cpu& cpu_;
   XenStore& xs_;
   GrantTable& gnt_;
+  GuestPhys shared_info_;
   PhysRange pages_{};
   BlkfrontLayout layout_{};
   GrantRef grants_[kMaxPages] = {};

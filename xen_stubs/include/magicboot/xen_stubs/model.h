@@ -79,6 +79,10 @@ struct DiskConfig {
   // 256 and 0, the latter as "max-ring-page-order" = 0).
   unsigned max_indirect_segments = 0;
   unsigned max_ring_page_order = 0;  // at most 4 (XENBUS_MAX_RING_GRANT_ORDER)
+  // Requests blkback answers in one dom0 turn, 0: all it finds. Real
+  // blkback answers as its I/O completes, turns later: a frontend must
+  // then wait (and may sleep) for the rest.
+  unsigned answers_per_turn = 0;
 };
 
 // One response blkback puts on the ring (a test may change it on the way).
@@ -255,6 +259,14 @@ class Model {
   const std::vector<std::string>& ring_protocol_errors() const;
   // Event channel notifications the guest sent, per port.
   uint64_t notifies(uint32_t port) const;
+  // SCHEDOP_poll as the guest used it: the calls, those answered at once
+  // because a port was already pending, and how often Xen set a guest
+  // port's pending bit (each lets one poll answer at once; more at-once
+  // answers than that mean a pending bit left set: a poll that spins).
+  struct PollCounts {
+    uint64_t calls = 0, at_once = 0, raised = 0;
+  };
+  PollCounts polls() const;
   // The SCHEDOP_shutdown reason, once the guest asked.
   std::optional<unsigned> shutdown_reason() const;
   // Xen's tick count so far.

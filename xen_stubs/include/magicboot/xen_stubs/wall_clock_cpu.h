@@ -1,7 +1,7 @@
 // A Cpu for host runs of the loader's code: its counter is the host's
 // steady clock in nanoseconds, so the PV layer's bounded waits (pv::Deadline)
 // last real time. Caches and the jump do nothing here (the sim records them
-// itself).
+// itself); a wake is armed in name only (see wake_at).
 #pragma once
 
 #include <chrono>
@@ -23,6 +23,14 @@ class WallClockCpu : public Cpu {
   uint64_t counter_hz() const override { return 1'000'000'000; }
   void clean_to_poc(PhysRange) override {}
   void jump(const Handover&) override {}
+  // The model's SCHEDOP_poll never blocks (dom0 takes its turn and the call
+  // returns, as a timer wake would), so a wake is always there.
+  bool wake_at(uint64_t) override {
+    armed = true;
+    return true;
+  }
+  void cancel_wake() override { armed = false; }
+  bool armed = false;
 };
 
 }  // namespace mb::model

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "magicboot/arena.h"
+#include "magicboot/config.h"
 #include "magicboot/platform.h"
 
 namespace mb::arm64 {
@@ -26,6 +27,12 @@ class Arm64Cpu final : public Cpu {
   void clean_to_poc(PhysRange range) override;
   // Never returns.
   void jump(const Handover& h) override;
+#if defined(CONFIG_PV_BLOCK)
+  // CNTV_CVAL_EL0 = at, CNTV_CTL_EL0 enabled and unmasked; cancel: disabled.
+  // Only the PV layer sleeps: an image without it keeps Cpu's "no timer".
+  bool wake_at(uint64_t at) override;
+  void cancel_wake() override;
+#endif
 
  private:
   PhysRange own_;
