@@ -17,7 +17,7 @@ uint64_t Arm64Cpu::counter() {
 
 uint64_t Arm64Cpu::counter_hz() const { return MB_READ_SYSREG(cntfrq_el0); }
 
-#if defined(CONFIG_PV_BLOCK)
+#if defined(CONFIG_PV_BLOCK) || defined(CONFIG_FIRMWARE_PROBE)
 // The timer's interrupt is never taken (PSTATE.I stays set): Xen sees it
 // fire -- on the hardware timer while we run, or on its own timer for the
 // saved compare value while we sleep -- and unblocks the vCPU.

@@ -110,6 +110,37 @@ bool run_conformance_probe(FirmwarePlatform& fw) {
   return true;
 }
 
+// "probe-sleep": what pv::Deadline stands on -- a SCHEDOP_poll on a port
+// nobody raises ends when the vCPU's virtual timer fires, its interrupt
+// masked. Three sleeps of 20 ms on an unbound port of our own; each must
+// last at least that and well under a second (else only something else
+// woke it, or nothing would have).
+bool run_sleep_probe(FirmwarePlatform& fw) {
+  Console& con = fw.console();
+  Cpu& cpu = fw.cpu();
+  auto port = xen::evtchn_alloc_unbound(fw.hypercalls(), DOMID_SELF);
+  if (!port.ok()) {
+    print(con, "probe-sleep: evtchn_alloc_unbound: %s\n", xen::to_string(port.error()));
+    return false;
+  }
+  bool ok = true;
+  const uint64_t hz = cpu.counter_hz();
+  for (unsigned i = 0; i < 3; ++i) {
+    const uint64_t t0 = cpu.counter();
+    const uint64_t asked = hz / 50;
+    cpu.wake_at(t0 + asked);
+    const long rc = rc_of(xen::sched_poll(fw.hypercalls(), *port));
+    cpu.cancel_wake();
+    const uint64_t slept = cpu.counter() - t0;
+    const bool good = rc == 0 && slept >= asked && slept < hz;
+    print(con, "MAGICBOOT-SLEEP {\"port\":%u,\"rc\":%ld,\"asked_us\":%lu,\"slept_us\":%lu,\"ok\":%s}\n", *port, rc,
+          asked * 1000000 / hz, slept * 1000000 / hz, good ? "true" : "false");
+    ok = ok && good;
+  }
+  ok = xen::evtchn_close(fw.hypercalls(), *port).ok() && ok;
+  return ok;
+}
+
 }  // namespace
 
 void run_xen_probe(FirmwarePlatform& fw) {
@@ -136,6 +167,8 @@ void run_xen_probe(FirmwarePlatform& fw) {
     }
   } else if (cmdline_has(dt.bootargs, "magicboot.conformance")) {
     ok = run_conformance_probe(fw);
+  } else if (cmdline_has(dt.bootargs, "probe-sleep")) {
+    ok = run_sleep_probe(fw);
   } else {
     xen::HvcHypercalls& hyp = fw.hypercalls();
     auto ver = xen::xen_version(hyp);

@@ -27,9 +27,10 @@ class Arm64Cpu final : public Cpu {
   void clean_to_poc(PhysRange range) override;
   // Never returns.
   void jump(const Handover& h) override;
-#if defined(CONFIG_PV_BLOCK)
+#if defined(CONFIG_PV_BLOCK) || defined(CONFIG_FIRMWARE_PROBE)
   // CNTV_CVAL_EL0 = at, CNTV_CTL_EL0 enabled and unmasked; cancel: disabled.
-  // Only the PV layer sleeps: an image without it keeps Cpu's "no timer".
+  // Only the PV layer sleeps (and the probe tests the sleep under real
+  // Xen): an image without either keeps Cpu's "no timer".
   bool wake_at(uint64_t at) override;
   void cancel_wake() override;
 #endif
