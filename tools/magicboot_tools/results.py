@@ -130,6 +130,8 @@ class DiskRate(JsonMixin):
     dom0_dd_kib_per_s: int     # the ceiling: dom0 reading the image through a loop device
     percent_of_ceiling: float
     linux_agrees: bool         # Linux's blkfront read the same SHA-256 after the handover
+    waits: int = 0             # times blkfront found no answer yet and paused
+    sleeps: int = 0            # of them, asleep in Xen (SCHEDOP_poll) rather than spinning
 
 
 @dataclass
