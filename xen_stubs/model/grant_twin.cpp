@@ -74,6 +74,12 @@ void GrantTwin::unmap(uint32_t ref, bool readonly) {
   set_flags(ref, 0, clear);
 }
 
+void GrantTwin::restamp_pinned() {
+  for (const auto& [ref, p] : pins_)
+    if (ref < entries())
+      set_flags(ref, static_cast<uint16_t>(GTF_reading | (p.writers ? GTF_writing : 0)), 0);
+}
+
 std::vector<GrantInfo> GrantTwin::active(uint32_t first) const {
   std::vector<GrantInfo> out;
   const uint32_t n = entries();

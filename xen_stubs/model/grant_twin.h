@@ -61,6 +61,11 @@ class GrantTwin {
   // to dom0 (GNTTAB_RESERVED_CONSOLE/XENSTORE), and xenconsoled and
   // xenstored keep them mapped.
   void seed_toolstack_entries(uint64_t console_gfn, uint64_t xenstore_gfn);
+  // Time passes: the flags of every entry a domain holds mapped are
+  // written again (GTF_reading, and GTF_writing for a writable pin), as
+  // Xen does while they are in use -- and only those; a page over the
+  // frame that is not Xen's anymore sees those writes land.
+  void restamp_pinned();
 
   // A guest write to machine page `mfn` (for the barrier check).
   void note_write(uint64_t mfn, uint64_t offset, uint64_t len);

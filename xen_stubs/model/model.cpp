@@ -288,15 +288,9 @@ void Model::tick() {
     m.store.write(v.info_mfn, v.info_offset, &vi, sizeof vi);
   }
 
-  // Grant frames: Xen updates entry flags as grants are used; the model
-  // stamps the last entry of each active frame.
-  for (uint32_t i = 0; i < m.grant_nr_frames; ++i) {
-    grant_entry_v1_t e{};
-    e.flags = GTF_reading | GTF_writing;
-    e.domid = static_cast<domid_t>(m.ticks);
-    e.frame = static_cast<uint32_t>(m.ticks);
-    m.store.write(m.grant_mfn + i, kPageSize - sizeof e, &e, sizeof e);
-  }
+  // Grant frames: Xen writes the flags of the entries in use (a backend's
+  // pins), and no other entry -- a frame's free entries are the guest's.
+  if (m.grants) m.grants->restamp_pinned();
 }
 
 boards::RamBanks Model::ram() const { return impl_->ram; }

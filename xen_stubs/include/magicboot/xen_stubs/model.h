@@ -210,7 +210,8 @@ class Model {
 
   // --- what Xen does on its own ------------------------------------------
   // Time passes: Xen writes to every page it owns that is mapped or
-  // registered (shared_info wc_* and evtchn_pending, vcpu_info, grant frames).
+  // registered (shared_info wc_* and evtchn_pending, vcpu_info, the grant
+  // entries dom0 holds mapped).
   void tick();
 
   // --- introspection (validator, tests) -----------------------------------
