@@ -126,12 +126,17 @@ void Model::Impl::dom0_turn() {
   if (xenstore) xenstore->serve();
 }
 
+namespace {
+constexpr uint32_t kBits = sizeof(xen_ulong_t) * 8;
+// The 2-level ABI's word for `port` in one of shared_info's bit arrays.
+constexpr uint64_t port_word(size_t array, uint32_t port) { return array + (port / kBits) * sizeof(xen_ulong_t); }
+}  // namespace
+
 void Model::Impl::raise_event(uint32_t port) {
-  constexpr uint32_t kBits = sizeof(xen_ulong_t) * 8;
   if (port == 0 || port >= EVTCHN_2L_NR_CHANNELS) return;
   const xen_ulong_t bit = xen_ulong_t{1} << (port % kBits);
-  const uint64_t word = offsetof(shared_info_t, evtchn_pending) + (port / kBits) * sizeof(xen_ulong_t);
-  const uint64_t mask = offsetof(shared_info_t, evtchn_mask) + (port / kBits) * sizeof(xen_ulong_t);
+  const uint64_t word = port_word(offsetof(shared_info_t, evtchn_pending), port);
+  const uint64_t mask = port_word(offsetof(shared_info_t, evtchn_mask), port);
   xen_ulong_t pending = 0, masked = 0;
   store.read(shared_info_mfn, word, &pending, sizeof pending);
   if (pending & bit) return;
@@ -154,11 +159,9 @@ void Model::Impl::raise_event(uint32_t port) {
 }
 
 bool Model::Impl::is_pending(uint32_t port) const {
-  constexpr uint32_t kBits = sizeof(xen_ulong_t) * 8;
   if (port >= EVTCHN_2L_NR_CHANNELS) return false;
   xen_ulong_t pending = 0;
-  store.read(shared_info_mfn, offsetof(shared_info_t, evtchn_pending) + (port / kBits) * sizeof(xen_ulong_t),
-             &pending, sizeof pending);
+  store.read(shared_info_mfn, port_word(offsetof(shared_info_t, evtchn_pending), port), &pending, sizeof pending);
   return (pending >> (port % kBits)) & 1;
 }
 

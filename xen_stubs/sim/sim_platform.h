@@ -61,26 +61,19 @@ class SimKeys final : public loader::KeyInput {
   size_t at_ = 0;
 };
 
-class RecordingCpu final : public Cpu {
+// The host's clock and the model's wake (model::WallClockCpu), with what the
+// caches and the jump were asked to do recorded.
+class RecordingCpu final : public model::WallClockCpu {
  public:
-  uint64_t counter() override { return model::wall_clock_ns(); }
-  uint64_t counter_hz() const override { return 1'000'000'000; }
   void clean_to_poc(PhysRange range) override { cleaned.push_back(range); }
   void jump(const Handover& h) override {
     handover = h;
     jumped = true;
-    wake_armed_at_jump = wake_armed;
+    wake_armed_at_jump = armed;
   }
-  // As model::WallClockCpu: the model's poll returns after dom0's turn.
-  bool wake_at(uint64_t) override {
-    wake_armed = true;
-    return true;
-  }
-  void cancel_wake() override { wake_armed = false; }
   std::vector<PhysRange> cleaned;
   Handover handover{};
   bool jumped = false;
-  bool wake_armed = false;
   bool wake_armed_at_jump = false;
 };
 

@@ -17,6 +17,7 @@
 #include "magicboot/hypercall/xen.h"
 #include "magicboot/xen_stubs/model.h"
 #include "magicboot/xen_stubs/validator.h"
+#include "pattern_disk.h"
 
 namespace mb::model {
 namespace {
@@ -31,15 +32,7 @@ const std::string kError = "/local/domain/0/error/backend/vbd/1/51712/error";
 
 std::string z(const std::string& s) { return s + '\0'; }
 
-std::vector<uint8_t> pattern_disk(size_t bytes) {
-  std::vector<uint8_t> d(bytes);
-  uint32_t x = 0x9e3779b9;
-  for (auto& b : d) {
-    x = x * 1664525 + 1013904223;
-    b = static_cast<uint8_t>(x >> 24);
-  }
-  return d;
-}
+using mb::pv::test::pattern_disk;
 
 DomainConfig xl(std::optional<DiskConfig> disk = std::nullopt) {
   DomainConfig c;

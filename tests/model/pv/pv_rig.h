@@ -14,6 +14,7 @@
 #include "magicboot/pv/xenbus.h"
 #include "magicboot/xen_stubs/model.h"
 #include "magicboot/xen_stubs/wall_clock_cpu.h"
+#include "pattern_disk.h"
 
 namespace mb::pv::test {
 
@@ -24,16 +25,6 @@ using model::DomainKind;
 using model::Model;
 
 using TestCpu = model::WallClockCpu;
-
-inline std::vector<uint8_t> pattern_disk(size_t bytes) {
-  std::vector<uint8_t> d(bytes);
-  uint32_t x = 0x12345678;
-  for (auto& b : d) {
-    x = x * 1103515245 + 12345;
-    b = static_cast<uint8_t>(x >> 24);
-  }
-  return d;
-}
 
 inline DomainConfig xl_with_disk(size_t bytes = 3u << 20) {
   DomainConfig c;
